@@ -4,8 +4,10 @@
 //! Data flows one way through layers that each have one job:
 //! event envelope → validated [`model::CopySpec`] → [`ecs`] calls → outcome → callback.
 
+pub mod callback;
 pub mod ecs;
 pub mod emulator;
 pub mod envelope;
 pub mod lifecycle;
 pub mod model;
+pub mod tls;

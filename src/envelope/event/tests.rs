@@ -1,0 +1,166 @@
+use serde_json::json;
+
+use super::*;
+
+fn cfn_create() -> Value {
+    json!({
+        "RequestType": "Create",
+        "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:copy",
+        "ResponseURL": "https://cloudformation-custom-resource-response-useast1.s3.amazonaws.com/arn%3Aaws%3Acloudformation?X-Amz-Signature=abc",
+        "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/s/guid",
+        "RequestId": "unique-id-1",
+        "LogicalResourceId": "Copy",
+        "ResourceType": "Custom::ImageCopy",
+        "ResourceProperties": {"ServiceToken": "arn", "SourceImageId": "m-abc", "SourceRegionId": "cn-hangzhou"}
+    })
+}
+
+fn ros_update() -> Value {
+    json!({
+        "RequestType": "Update",
+        "ResponseURL": "https://ros-callback.cn-hangzhou.aliyuncs.com/cb?Signature=s",
+        "IntranetResponseURL": "https://ros-callback-vpc.cn-hangzhou.aliyuncs.com/cb?Signature=s",
+        "StackId": "6d5a1b4c-stack",
+        "StackName": "demo",
+        "ResourceOwnerId": "1234",
+        "CallerId": "1234",
+        "RegionId": "cn-hangzhou",
+        "RequestId": "r-2",
+        "LogicalResourceId": "Copy",
+        "PhysicalResourceId": "m-old",
+        "ResourceType": "ALIYUN::ECS::CopyImage",
+        "ResourceProperties": {"ImageId": "m-abc", "DestinationRegionId": "cn-shanghai"},
+        "OldResourceProperties": {"ImageId": "m-abc", "DestinationRegionId": "cn-beijing"}
+    })
+}
+
+fn bytes(v: &Value) -> Vec<u8> {
+    serde_json::to_vec(v).unwrap()
+}
+
+fn invalid_error(v: &Value) -> EventError {
+    match parse(&bytes(v)) {
+        Err(Rejected::Invalid { error, .. }) => error,
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+}
+
+#[test]
+fn cloudformation_create_parses() {
+    let event = parse(&bytes(&cfn_create())).unwrap();
+    assert_eq!(event.target.engine, Engine::CloudFormation);
+    assert_eq!(event.request_type, RequestType::Create);
+    assert_eq!(event.resource_type, "Custom::ImageCopy");
+    assert_eq!(event.properties["SourceImageId"], "m-abc");
+    assert!(event.old_properties.is_none());
+    assert_eq!(event.raw, cfn_create());
+}
+
+#[test]
+fn ros_update_parses_with_its_extra_fields() {
+    let event = parse(&bytes(&ros_update())).unwrap();
+    assert_eq!(event.target.engine, Engine::Ros);
+    assert_eq!(event.request_type, RequestType::Update);
+    assert_eq!(event.region_id.as_deref(), Some("cn-hangzhou"));
+    assert_eq!(event.stack_name.as_deref(), Some("demo"));
+    assert_eq!(event.target.physical_resource_id.as_deref(), Some("m-old"));
+    assert_eq!(
+        event.old_properties.unwrap()["DestinationRegionId"],
+        "cn-beijing"
+    );
+}
+
+#[test]
+fn ros_falls_back_to_the_intranet_url() {
+    let mut v = ros_update();
+    v.as_object_mut().unwrap().remove("ResponseURL");
+    let event = parse(&bytes(&v)).unwrap();
+    assert!(event.target.response_url.contains("ros-callback-vpc"));
+}
+
+#[test]
+fn unanswerable_events_say_why() {
+    assert!(matches!(
+        parse(b"{not json"),
+        Err(Rejected::Unanswerable(EventError::NotJson(_)))
+    ));
+    assert!(matches!(
+        parse(b"[1,2]"),
+        Err(Rejected::Unanswerable(EventError::NotObject("an array")))
+    ));
+    let mut v = cfn_create();
+    v.as_object_mut().unwrap().remove("ResponseURL");
+    assert_eq!(
+        parse(&bytes(&v)).unwrap_err(),
+        Rejected::Unanswerable(EventError::field("ResponseURL", "is required"))
+    );
+    for bad in ["ftp://x/y", "https://", "not a url", "https://h/a b"] {
+        v["ResponseURL"] = json!(bad);
+        assert!(
+            matches!(
+                parse(&bytes(&v)),
+                Err(Rejected::Unanswerable(EventError::Field { .. }))
+            ),
+            "{bad}"
+        );
+    }
+}
+
+#[test]
+fn broken_events_with_a_url_are_answerable_and_name_the_field() {
+    let mut v = cfn_create();
+    v["RequestType"] = json!("Upsert");
+    assert_eq!(
+        invalid_error(&v).to_string(),
+        "RequestType: must be Create, Update or Delete, got \"Upsert\""
+    );
+
+    let mut v = cfn_create();
+    v["StackId"] = json!(5);
+    assert_eq!(
+        invalid_error(&v).to_string(),
+        "StackId: must be a string, got a number"
+    );
+
+    let mut v = cfn_create();
+    v.as_object_mut().unwrap().remove("LogicalResourceId");
+    assert_eq!(
+        invalid_error(&v).to_string(),
+        "LogicalResourceId: is required"
+    );
+
+    let mut v = cfn_create();
+    v["ResourceProperties"] = json!([1]);
+    assert_eq!(
+        invalid_error(&v).to_string(),
+        "ResourceProperties: must be an object, got an array"
+    );
+
+    let mut v = cfn_create();
+    v["RequestType"] = json!("Delete");
+    assert_eq!(
+        invalid_error(&v).to_string(),
+        "PhysicalResourceId: is required for Delete"
+    );
+}
+
+#[test]
+fn the_answer_target_of_a_broken_event_keeps_what_could_be_read() {
+    let mut v = cfn_create();
+    v["RequestType"] = json!(null);
+    match parse(&bytes(&v)) {
+        Err(Rejected::Invalid { target, error }) => {
+            assert_eq!(error.to_string(), "RequestType: is required");
+            assert_eq!(target.request_id, "unique-id-1");
+            assert_eq!(target.logical_resource_id, "Copy");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn debug_output_hides_the_presigned_signature() {
+    let event = parse(&bytes(&cfn_create())).unwrap();
+    let shown = format!("{event:?}");
+    assert!(!shown.contains("X-Amz-Signature=abc"), "{shown}");
+}

@@ -119,6 +119,8 @@ fn registry_document<T: JsonSchema>(traits: RegistryTraits) -> Value {
         doc.insert("readOnlyProperties".into(), pointers(traits.read_only));
     }
     doc.insert("createOnlyProperties".into(), pointers(&create_only));
+    // Stack-level tags are not propagated to the copy; only the Tag/Tags property applies.
+    doc.insert("tagging".into(), json!({ "taggable": false }));
     doc.insert(
         "primaryIdentifier".into(),
         pointers(&[traits.primary_identifier]),

@@ -1,1 +1,43 @@
-//! placeholder
+//! Resource models: the two property shapes, their generated registry schemas, and the
+//! validation that turns raw properties into a [`CopySpec`].
+//!
+//! `schema/` holds the generated registry schemas; regenerate them with
+//! `cargo run -- schema` (or `UPDATE_SCHEMA=1 cargo test --test model_schema`).
+
+mod duration;
+mod ros;
+mod rules;
+mod schema;
+mod spec;
+mod tf;
+mod validate;
+mod violation;
+
+use serde_json::{Map, Value};
+
+pub use duration::{parse_duration, DurationError};
+pub use schema::{registry_schema, render as render_schema, schema_file_name, write_schemas};
+pub use spec::{CopySpec, Flavour, Tag};
+pub use tf::DEFAULT_TIMEOUT as TF_DEFAULT_TIMEOUT;
+pub use validate::{detect_flavour, validate, Context};
+pub use violation::{Violation, Violations};
+
+/// The response attributes (`Fn::GetAtt` names) of a finished copy whose image is `image_id`.
+pub fn attributes(flavour: Flavour, spec: &CopySpec, image_id: &str) -> Map<String, Value> {
+    let mut data = Map::new();
+    let mut put = |k: &str, v: &str| {
+        data.insert(k.to_string(), Value::String(v.to_string()));
+    };
+    match flavour {
+        Flavour::Ros => {
+            put("ImageId", image_id);
+            put("SourceRegionId", &spec.source_region_id);
+            put("DestinationRegionId", &spec.destination_region_id);
+        }
+        Flavour::Tf => {
+            put("Id", image_id);
+            put("ImageId", image_id);
+        }
+    }
+    data
+}

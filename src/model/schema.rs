@@ -1,0 +1,204 @@
+//! Registry resource schemas generated from the property types. The same documents are
+//! written to `schema/` for linters and compiled for run-time validation.
+//!
+//! Regenerate the committed files with `cargo run -- schema` (once the CLI is wired) or,
+//! before that, `UPDATE_SCHEMA=1 cargo test --test model_schema`.
+
+use std::path::{Path, PathBuf};
+
+use schemars::generate::SchemaSettings;
+use schemars::JsonSchema;
+use serde_json::{json, Map, Value};
+
+use super::ros::RosProperties;
+use super::spec::Flavour;
+use super::tf::TfProperties;
+
+/// Where each flavour's schema lives under `schema/`.
+pub fn schema_file_name(flavour: Flavour) -> &'static str {
+    match flavour {
+        Flavour::Ros => "aliyun-ecs-copyimage.json",
+        Flavour::Tf => "tf-alicloud-imagecopy.json",
+    }
+}
+
+/// The CloudFormation registry resource schema of a flavour.
+pub fn registry_schema(flavour: Flavour) -> Value {
+    match flavour {
+        Flavour::Ros => registry_document::<RosProperties>(RegistryTraits {
+            type_name: Flavour::ROS_TYPE,
+            // ROS attributes carry the names of input properties (ImageId, SourceRegionId,
+            // DestinationRegionId), so they cannot also be declared read-only.
+            read_only: &[],
+            create_only: None,
+            primary_identifier: "ImageId",
+        }),
+        Flavour::Tf => registry_document::<TfProperties>(RegistryTraits {
+            type_name: Flavour::TF_TYPE,
+            read_only: &["tfcfnid", "Id", "ImageId"],
+            create_only: Some(&["SourceImageId", "SourceRegionId", "Encrypted", "KmsKeyId"]),
+            primary_identifier: "tfcfnid",
+        }),
+    }
+}
+
+/// Writes every flavour's schema into `dir` (pretty JSON, trailing newline) and returns the
+/// paths written. This is what `ecs-image-copy schema [--out DIR]` runs.
+pub fn write_schemas(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
+    std::fs::create_dir_all(dir)?;
+    let mut written = Vec::new();
+    for flavour in [Flavour::Ros, Flavour::Tf] {
+        let path = dir.join(schema_file_name(flavour));
+        std::fs::write(&path, render(&registry_schema(flavour)))?;
+        written.push(path);
+    }
+    Ok(written)
+}
+
+/// The exact bytes committed under `schema/`.
+pub fn render(schema: &Value) -> String {
+    let mut text = serde_json::to_string_pretty(schema).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// Compiles a schema document (or a fragment of one) as draft-07.
+pub(crate) fn compile(schema: &Value) -> Result<jsonschema::Validator, String> {
+    jsonschema::draft7::new(schema).map_err(|e| format!("schema does not compile: {e}"))
+}
+
+struct RegistryTraits {
+    type_name: &'static str,
+    read_only: &'static [&'static str],
+    /// `None`: every property is create-only.
+    create_only: Option<&'static [&'static str]>,
+    primary_identifier: &'static str,
+}
+
+fn registry_document<T: JsonSchema>(traits: RegistryTraits) -> Value {
+    let generator = SchemaSettings::draft07().into_generator();
+    let mut root = generator.into_root_schema_for::<T>().to_value();
+    strip_nullability(&mut root);
+    let take = |root: &mut Value, key: &str| {
+        root.as_object_mut()
+            .and_then(|o| o.remove(key))
+            .unwrap_or(Value::Null)
+    };
+    let description = take(&mut root, "description");
+    let mut properties = take(&mut root, "properties");
+    let required = take(&mut root, "required");
+    let definitions = take(&mut root, "definitions");
+    if let Some(props) = properties.as_object_mut() {
+        for prop in props.values_mut() {
+            mark_unordered_arrays(prop);
+        }
+    }
+    let pointers = |names: &[&str]| -> Value {
+        names
+            .iter()
+            .map(|n| Value::String(format!("/properties/{n}")))
+            .collect()
+    };
+    let create_only: Vec<&str> = match traits.create_only {
+        Some(names) => names.to_vec(),
+        None => properties
+            .as_object()
+            .map(|p| p.keys().map(String::as_str).collect())
+            .unwrap_or_default(),
+    };
+    let mut doc = Map::new();
+    doc.insert("typeName".into(), json!(traits.type_name));
+    doc.insert("description".into(), description);
+    if definitions.as_object().is_some_and(|d| !d.is_empty()) {
+        doc.insert("definitions".into(), definitions);
+    }
+    doc.insert("properties".into(), properties.clone());
+    doc.insert("additionalProperties".into(), json!(false));
+    doc.insert("required".into(), required);
+    if !traits.read_only.is_empty() {
+        doc.insert("readOnlyProperties".into(), pointers(traits.read_only));
+    }
+    doc.insert("createOnlyProperties".into(), pointers(&create_only));
+    // Stack-level tags are not propagated to the copy; only the Tag/Tags property applies.
+    doc.insert("tagging".into(), json!({ "taggable": false }));
+    doc.insert(
+        "primaryIdentifier".into(),
+        pointers(&[traits.primary_identifier]),
+    );
+    Value::Object(doc)
+}
+
+/// Optional fields come out as `["string", "null"]` or `anyOf [.., null]`; stack engines never
+/// send null for a property, and registry schemas do not declare it.
+fn strip_nullability(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::Array(types)) = map.get_mut("type") {
+                types.retain(|t| t != "null");
+                if types.len() == 1 {
+                    let only = types.remove(0);
+                    map.insert("type".into(), only);
+                }
+            }
+            if let Some(Value::Array(options)) = map.get("anyOf") {
+                let non_null: Vec<Value> = options
+                    .iter()
+                    .filter(|o| o.get("type").is_none_or(|t| t != "null"))
+                    .cloned()
+                    .collect();
+                if non_null.len() == 1 {
+                    map.remove("anyOf");
+                    if let Value::Object(inner) = &non_null[0] {
+                        for (k, v) in inner {
+                            map.insert(k.clone(), v.clone());
+                        }
+                    }
+                }
+            }
+            if map.get("default") == Some(&Value::Null) {
+                map.remove("default");
+            }
+            for child in map.values_mut() {
+                strip_nullability(child);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_nullability),
+        _ => {}
+    }
+}
+
+/// Tag order carries no meaning, so a reordering must not look like a change.
+fn mark_unordered_arrays(prop: &mut Value) {
+    if let Some(map) = prop.as_object_mut() {
+        if map.get("type").is_some_and(|t| t == "array") {
+            map.insert("insertionOrder".into(), json!(false));
+        }
+    }
+}
+
+/// The property names of a registry document whose schema type is boolean.
+pub(crate) fn boolean_properties(schema: &Value) -> Vec<String> {
+    schema["properties"]
+        .as_object()
+        .map(|props| {
+            props
+                .iter()
+                .filter(|(_, s)| s.get("type").is_some_and(|t| t == "boolean"))
+                .map(|(name, _)| name.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The property names a registry document declares read-only.
+pub(crate) fn read_only_properties(schema: &Value) -> Vec<String> {
+    schema["readOnlyProperties"]
+        .as_array()
+        .map(|pointers| {
+            pointers
+                .iter()
+                .filter_map(|p| p.as_str()?.strip_prefix("/properties/").map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}

@@ -1,0 +1,257 @@
+//! `TF::Alicloud::ImageCopy` (seeds 001 and 002): the CloudFormation registry type published
+//! after Terraform's `alicloud_image_copy`. The copy is made in the provider's region.
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use schemars::JsonSchema;
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use super::duration::parse_duration;
+use super::schema::compile;
+use super::spec::{CopySpec, Flavour, Tag};
+use super::validate::{
+    cached_schema, duplicate_tag_keys, kms_requires_encryption, str_of, Context, Prepared,
+};
+use super::violation::{show_value, Violation};
+
+use super::rules::{
+    no_link_prefix, no_reserved_prefix, DURATION_PATTERN, IMAGE_ID_PATTERN, IMAGE_NAME_PATTERN,
+    REGION_ID_PATTERN,
+};
+
+/// Copies an ECS custom image from a source region into the provider's region.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "TF::Alicloud::ImageCopy")]
+pub struct TfProperties {
+    /// The source image ID.
+    #[serde(rename = "SourceImageId")]
+    #[schemars(regex(pattern = IMAGE_ID_PATTERN))]
+    pub source_image_id: String,
+
+    /// The ID of the region to which the source custom image belongs.
+    #[serde(rename = "SourceRegionId")]
+    #[schemars(regex(pattern = REGION_ID_PATTERN), length(max = 64))]
+    pub source_region_id: String,
+
+    /// The image name: 2 to 128 characters, starting with a letter or Chinese character;
+    /// letters, digits, '.', ':', '_', '-'; not starting with http://, https://, acs: or aliyun.
+    #[serde(rename = "ImageName", default)]
+    #[schemars(length(min = 2, max = 128), regex(pattern = IMAGE_NAME_PATTERN), transform = no_reserved_prefix)]
+    pub image_name: Option<String>,
+
+    /// Deprecated alias of ImageName.
+    #[serde(rename = "Name", default)]
+    #[schemars(length(min = 2, max = 128), regex(pattern = IMAGE_NAME_PATTERN), transform = no_reserved_prefix)]
+    pub name: Option<String>,
+
+    /// The description of the image: 2 to 256 characters, not starting with http:// or https://.
+    #[serde(rename = "Description", default)]
+    #[schemars(length(min = 2, max = 256), transform = no_link_prefix)]
+    pub description: Option<String>,
+
+    /// Indicates whether to encrypt the image.
+    #[serde(rename = "Encrypted", default)]
+    pub encrypted: Option<bool>,
+
+    /// Key ID used to encrypt the image; requires Encrypted to be true.
+    #[serde(rename = "KmsKeyId", default)]
+    #[schemars(length(min = 1, max = 256))]
+    pub kms_key_id: Option<String>,
+
+    /// The tags of the image, at most 20, keys unique.
+    #[serde(rename = "Tags", default)]
+    #[schemars(length(max = 20))]
+    pub tags: Option<Vec<TagsDefinition>>,
+
+    /// Whether to force delete the custom image even if instances use it. Default false.
+    #[serde(rename = "Force", default)]
+    pub force: Option<bool>,
+
+    /// Whether to delete the copy's snapshots together with the image. Default false.
+    #[serde(rename = "DeleteAutoSnapshot", default)]
+    pub delete_auto_snapshot: Option<bool>,
+
+    /// Create and delete timeouts, 10m each by default.
+    #[serde(rename = "Timeouts", default)]
+    pub timeouts: Option<TimeoutsDefinition>,
+
+    /// Internal identifier for tracking resource changes. Do not use.
+    #[serde(rename = "tfcfnid", default)]
+    #[allow(dead_code)] // declared for the schema; validation refuses it as input
+    pub tfcfnid: Option<String>,
+
+    /// The ID of the image copy.
+    #[serde(rename = "Id", default)]
+    #[allow(dead_code)] // declared for the schema; validation refuses it as input
+    pub id: Option<String>,
+
+    /// The ID of the image copy.
+    #[serde(rename = "ImageId", default)]
+    #[allow(dead_code)] // declared for the schema; validation refuses it as input
+    pub image_id: Option<String>,
+}
+
+/// One tag of the image.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TagsDefinition {
+    /// Tag key: 1 to 128 characters, not starting with aliyun, acs:, http:// or https://.
+    #[serde(rename = "MapKey")]
+    #[schemars(length(min = 1, max = 128), transform = no_reserved_prefix)]
+    pub map_key: String,
+
+    /// Tag value: up to 128 characters, may be empty, not starting with aliyun, acs:,
+    /// http:// or https://.
+    #[serde(rename = "MapValue")]
+    #[schemars(length(max = 128), transform = no_reserved_prefix)]
+    pub map_value: String,
+}
+
+/// Terraform timeouts: duration strings such as 10m or 1h30m.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TimeoutsDefinition {
+    /// How long to wait for the copy to become Available. Default 10m.
+    #[serde(rename = "Create", default)]
+    #[schemars(regex(pattern = DURATION_PATTERN))]
+    pub create: Option<String>,
+
+    /// How long to wait for the image to be deleted. Default 10m.
+    #[serde(rename = "Delete", default)]
+    #[schemars(regex(pattern = DURATION_PATTERN))]
+    pub delete: Option<String>,
+}
+
+/// Terraform's default for both timeouts.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// The copy lands in the provider region; it must be configured and well formed.
+pub(crate) fn prepare(ctx: &Context, out: &mut Vec<Violation>) -> Prepared {
+    let mut prepared = Prepared::default();
+    match &ctx.configured_region_id {
+        None => out.push(Violation::new(
+            "ALIBABA_CLOUD_REGION_ID",
+            "must be set: TF::Alicloud::ImageCopy copies into the provider region",
+        )),
+        Some(region) => {
+            if region_rule_accepts(region) {
+                prepared.destination_region_id = Some(region.clone());
+            } else {
+                out.push(Violation::new(
+                    "ALIBABA_CLOUD_REGION_ID",
+                    format!(
+                        "must be a region id such as cn-hangzhou (the provider region the copy \
+                         is made in), got {}",
+                        show_value(&Value::String(region.clone()))
+                    ),
+                ));
+            }
+        }
+    }
+    prepared
+}
+
+/// The provider region obeys the schema's rule for `SourceRegionId`, read from the schema.
+fn region_rule_accepts(region: &str) -> bool {
+    static RULE: OnceLock<Result<jsonschema::Validator, String>> = OnceLock::new();
+    let rule =
+        RULE.get_or_init(|| compile(&cached_schema(Flavour::Tf)["properties"]["SourceRegionId"]));
+    rule.as_ref()
+        .is_ok_and(|v| v.is_valid(&Value::String(region.to_string())))
+}
+
+pub(crate) fn check_relations(
+    props: &Map<String, Value>,
+    prepared: &Prepared,
+    schema_failed: &dyn Fn(&str) -> bool,
+    out: &mut Vec<Violation>,
+) {
+    kms_requires_encryption(props, "KmsKeyId", out);
+    duplicate_tag_keys(props, "Tags", "MapKey", out);
+    if let (Some(name), Some(image_name)) = (str_of(props, "Name"), str_of(props, "ImageName")) {
+        if name != image_name {
+            out.push(Violation::new(
+                "Name",
+                format!(
+                    "is the deprecated alias of ImageName and differs from it (\"{image_name}\"); \
+                     set only ImageName"
+                ),
+            ));
+        }
+    }
+    if let (Some(source), Some(destination)) = (
+        str_of(props, "SourceRegionId"),
+        prepared.destination_region_id.as_deref(),
+    ) {
+        if !schema_failed("SourceRegionId") && source == destination {
+            out.push(Violation::new(
+                "SourceRegionId",
+                format!(
+                    "must differ from the provider region \"{destination}\" \
+                     (ALIBABA_CLOUD_REGION_ID), which TF::Alicloud::ImageCopy copies into"
+                ),
+            ));
+        }
+    }
+    for field in ["Create", "Delete"] {
+        let path = format!("Timeouts.{field}");
+        if schema_failed(&path) {
+            continue;
+        }
+        let text = props
+            .get("Timeouts")
+            .and_then(|t| t.get(field))
+            .and_then(Value::as_str);
+        if let Some(Err(e)) = text.map(parse_duration) {
+            out.push(Violation::new(path, e.to_string()));
+        }
+    }
+}
+
+pub(crate) fn normalize(
+    props: Map<String, Value>,
+    prepared: &Prepared,
+) -> Result<CopySpec, serde_json::Error> {
+    use serde::de::Error as _;
+    let p: TfProperties = serde_json::from_value(Value::Object(props))?;
+    let timeout_or_default = |field: &str, text: Option<&String>| match text {
+        None => Ok(DEFAULT_TIMEOUT),
+        Some(text) => parse_duration(text)
+            .map_err(|e| serde_json::Error::custom(format!("Timeouts.{field}: {e}"))),
+    };
+    let timeouts = p.timeouts.as_ref();
+    let create_timeout = timeout_or_default("Create", timeouts.and_then(|t| t.create.as_ref()))?;
+    let delete_timeout = timeout_or_default("Delete", timeouts.and_then(|t| t.delete.as_ref()))?;
+    let destination_region_id = prepared
+        .destination_region_id
+        .clone()
+        .ok_or_else(|| serde_json::Error::missing_field("ALIBABA_CLOUD_REGION_ID"))?;
+    Ok(CopySpec {
+        source_image_id: p.source_image_id,
+        source_region_id: p.source_region_id,
+        destination_region_id,
+        image_name: p.image_name.or(p.name),
+        description: p.description,
+        encrypted: p.encrypted.unwrap_or(false),
+        kms_key_id: p.kms_key_id,
+        resource_group_id: None,
+        tags: p
+            .tags
+            .unwrap_or_default()
+            .into_iter()
+            .map(|t| Tag {
+                key: t.map_key,
+                value: t.map_value,
+            })
+            .collect(),
+        allow_copy_in_same_region: false,
+        force_delete: p.force.unwrap_or(false),
+        delete_auto_snapshot: p.delete_auto_snapshot.unwrap_or(false),
+        create_timeout,
+        delete_timeout,
+        updatable_in_place: true,
+    })
+}

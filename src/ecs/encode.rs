@@ -72,4 +72,24 @@ mod tests {
         percent_encode_into("a b", &mut out);
         assert_eq!(out, "k=a%20b");
     }
+
+    proptest::proptest! {
+        #[test]
+        fn output_is_unreserved_or_escapes_and_decodes_back(input in "\\PC*") {
+            let encoded = percent_encode(&input);
+            let mut bytes = encoded.bytes();
+            while let Some(b) = bytes.next() {
+                if b == b'%' {
+                    let hi = bytes.next().unwrap();
+                    let lo = bytes.next().unwrap();
+                    proptest::prop_assert!(hi.is_ascii_digit() || (b'A'..=b'F').contains(&hi));
+                    proptest::prop_assert!(lo.is_ascii_digit() || (b'A'..=b'F').contains(&lo));
+                } else {
+                    proptest::prop_assert!(is_unreserved(b));
+                }
+            }
+            let decoded = percent_encoding::percent_decode_str(&encoded).decode_utf8().unwrap();
+            proptest::prop_assert_eq!(decoded, input);
+        }
+    }
 }

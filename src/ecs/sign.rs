@@ -148,4 +148,22 @@ mod tests {
         let post = signed_query(Method::Post, &params, "s");
         assert_ne!(get, post);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn parameter_order_does_not_change_the_signature(
+            params in proptest::collection::btree_map("[A-Za-z.0-9]{1,12}", "\\PC{0,12}", 1..12),
+            seed in 0u64..1000,
+        ) {
+            let sorted: Vec<(String, String)> = params.into_iter().collect();
+            let mut shuffled = sorted.clone();
+            let len = shuffled.len();
+            shuffled.rotate_left((seed as usize) % len);
+            shuffled.reverse();
+            proptest::prop_assert_eq!(
+                signed_query(Method::Get, &sorted, "k"),
+                signed_query(Method::Get, &shuffled, "k")
+            );
+        }
+    }
 }

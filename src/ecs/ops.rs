@@ -1,0 +1,309 @@
+//! One small pure function per ECS operation: typed arguments → action parameters.
+//! Common parameters (signature, nonce, ...) are added later by [`super::request`].
+
+use super::types::{ImageStatus, Tag};
+
+pub const TAGS_PER_CALL: usize = 20;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Operation {
+    pub action: &'static str,
+    /// Sent as `RegionId` and used to pick the endpoint.
+    pub region_id: String,
+    pub params: Vec<(String, String)>,
+}
+
+impl Operation {
+    fn new(action: &'static str, region_id: &str) -> Self {
+        Operation {
+            action,
+            region_id: region_id.to_string(),
+            params: Vec::new(),
+        }
+    }
+
+    fn with(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.params.push((key.into(), value.into()));
+        self
+    }
+
+    fn with_opt(self, key: &str, value: Option<&str>) -> Self {
+        match value {
+            Some(value) => self.with(key, value),
+            None => self,
+        }
+    }
+
+    fn with_tags(mut self, tags: &[Tag]) -> Self {
+        for (index, tag) in tags.iter().enumerate() {
+            let n = index + 1;
+            self.params.push((format!("Tag.{n}.Key"), tag.key.clone()));
+            self.params
+                .push((format!("Tag.{n}.Value"), tag.value.clone()));
+        }
+        self
+    }
+}
+
+fn bool_text(value: bool) -> &'static str {
+    if value {
+        "true"
+    } else {
+        "false"
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct CopyImageRequest {
+    pub source_region_id: String,
+    pub image_id: String,
+    pub destination_region_id: String,
+    pub destination_image_name: Option<String>,
+    pub destination_description: Option<String>,
+    pub encrypted: Option<bool>,
+    pub kms_key_id: Option<String>,
+    pub resource_group_id: Option<String>,
+    pub tags: Vec<Tag>,
+    /// Makes a retried CopyImage return the first copy instead of starting another.
+    pub client_token: Option<String>,
+}
+
+/// The region of CopyImage is the source's; the destination is a parameter.
+pub fn copy_image(req: &CopyImageRequest) -> Operation {
+    let mut op = Operation::new("CopyImage", &req.source_region_id)
+        .with("ImageId", &req.image_id)
+        .with("DestinationRegionId", &req.destination_region_id)
+        .with_opt(
+            "DestinationImageName",
+            req.destination_image_name.as_deref(),
+        )
+        .with_opt(
+            "DestinationDescription",
+            req.destination_description.as_deref(),
+        )
+        .with_opt("KMSKeyId", req.kms_key_id.as_deref())
+        .with_opt("ResourceGroupId", req.resource_group_id.as_deref())
+        .with_opt("ClientToken", req.client_token.as_deref())
+        .with_tags(&req.tags);
+    if let Some(encrypted) = req.encrypted {
+        op = op.with("Encrypted", bool_text(encrypted));
+    }
+    op
+}
+
+pub fn describe_image(region_id: &str, image_id: &str) -> Operation {
+    Operation::new("DescribeImages", region_id)
+        .with("ImageId", image_id)
+        .with("Status", ImageStatus::ALL_FILTER)
+        .with("ImageOwnerAlias", "self")
+}
+
+/// Region is the destination: the copy task lives there.
+pub fn cancel_copy_image(region_id: &str, image_id: &str) -> Operation {
+    Operation::new("CancelCopyImage", region_id).with("ImageId", image_id)
+}
+
+pub fn delete_image(region_id: &str, image_id: &str, force: bool) -> Operation {
+    Operation::new("DeleteImage", region_id)
+        .with("ImageId", image_id)
+        .with("Force", bool_text(force))
+}
+
+pub fn modify_image_attribute(
+    region_id: &str,
+    image_id: &str,
+    name: Option<&str>,
+    description: Option<&str>,
+) -> Operation {
+    Operation::new("ModifyImageAttribute", region_id)
+        .with("ImageId", image_id)
+        .with_opt("ImageName", name)
+        .with_opt("Description", description)
+}
+
+/// ECS accepts at most 20 tags per call: one operation per chunk.
+pub fn tag_resources(region_id: &str, image_id: &str, tags: &[Tag]) -> Vec<Operation> {
+    tags.chunks(TAGS_PER_CALL)
+        .map(|chunk| {
+            Operation::new("TagResources", region_id)
+                .with("ResourceType", "image")
+                .with("ResourceId.1", image_id)
+                .with_tags(chunk)
+        })
+        .collect()
+}
+
+pub fn untag_resources(region_id: &str, image_id: &str, keys: &[String]) -> Vec<Operation> {
+    keys.chunks(TAGS_PER_CALL)
+        .map(|chunk| {
+            let mut op = Operation::new("UntagResources", region_id)
+                .with("ResourceType", "image")
+                .with("ResourceId.1", image_id);
+            for (index, key) in chunk.iter().enumerate() {
+                op = op.with(format!("TagKey.{}", index + 1), key);
+            }
+            op
+        })
+        .collect()
+}
+
+pub fn list_tag_resources(region_id: &str, image_id: &str, next_token: Option<&str>) -> Operation {
+    Operation::new("ListTagResources", region_id)
+        .with("ResourceType", "image")
+        .with("ResourceId.1", image_id)
+        .with_opt("NextToken", next_token)
+}
+
+pub fn delete_snapshot(region_id: &str, snapshot_id: &str, force: bool) -> Operation {
+    Operation::new("DeleteSnapshot", region_id)
+        .with("SnapshotId", snapshot_id)
+        .with("Force", bool_text(force))
+}
+
+pub fn describe_regions(region_id: &str) -> Operation {
+    Operation::new("DescribeRegions", region_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(op: &Operation) -> Vec<(&str, &str)> {
+        op.params
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn copy_image_minimal_omits_unset_fields() {
+        let op = copy_image(&CopyImageRequest {
+            source_region_id: "cn-hangzhou".into(),
+            image_id: "m-src".into(),
+            destination_region_id: "cn-shanghai".into(),
+            ..Default::default()
+        });
+        assert_eq!(op.action, "CopyImage");
+        assert_eq!(op.region_id, "cn-hangzhou");
+        assert_eq!(
+            pairs(&op),
+            [("ImageId", "m-src"), ("DestinationRegionId", "cn-shanghai")]
+        );
+    }
+
+    #[test]
+    fn copy_image_full_maps_every_field() {
+        let op = copy_image(&CopyImageRequest {
+            source_region_id: "cn-hangzhou".into(),
+            image_id: "m-src".into(),
+            destination_region_id: "cn-shanghai".into(),
+            destination_image_name: Some("copy".into()),
+            destination_description: Some("desc".into()),
+            encrypted: Some(true),
+            kms_key_id: Some("key-1".into()),
+            resource_group_id: Some("rg-1".into()),
+            tags: vec![Tag::new("a", "1"), Tag::new("b", "")],
+            client_token: Some("tok-1".into()),
+        });
+        assert_eq!(
+            pairs(&op),
+            [
+                ("ImageId", "m-src"),
+                ("DestinationRegionId", "cn-shanghai"),
+                ("DestinationImageName", "copy"),
+                ("DestinationDescription", "desc"),
+                ("KMSKeyId", "key-1"),
+                ("ResourceGroupId", "rg-1"),
+                ("ClientToken", "tok-1"),
+                ("Tag.1.Key", "a"),
+                ("Tag.1.Value", "1"),
+                ("Tag.2.Key", "b"),
+                ("Tag.2.Value", ""),
+                ("Encrypted", "true"),
+            ]
+        );
+        let unencrypted = copy_image(&CopyImageRequest {
+            encrypted: Some(false),
+            ..Default::default()
+        });
+        assert!(pairs(&unencrypted).contains(&("Encrypted", "false")));
+    }
+
+    #[test]
+    fn describe_image_asks_for_every_status_of_own_images() {
+        let op = describe_image("cn-shanghai", "m-1");
+        assert_eq!(op.action, "DescribeImages");
+        assert_eq!(
+            pairs(&op),
+            [
+                ("ImageId", "m-1"),
+                (
+                    "Status",
+                    "Creating,Waiting,Available,UnAvailable,CreateFailed,Deprecated"
+                ),
+                ("ImageOwnerAlias", "self"),
+            ]
+        );
+    }
+
+    #[test]
+    fn simple_operations() {
+        assert_eq!(
+            pairs(&cancel_copy_image("cn-shanghai", "m-1")),
+            [("ImageId", "m-1")]
+        );
+        assert_eq!(
+            pairs(&delete_image("r", "m-1", true)),
+            [("ImageId", "m-1"), ("Force", "true")]
+        );
+        assert_eq!(
+            pairs(&delete_snapshot("r", "s-1", false)),
+            [("SnapshotId", "s-1"), ("Force", "false")]
+        );
+        assert_eq!(
+            pairs(&modify_image_attribute("r", "m-1", Some("n"), None)),
+            [("ImageId", "m-1"), ("ImageName", "n")]
+        );
+        assert_eq!(
+            pairs(&modify_image_attribute("r", "m-1", None, Some("d"))),
+            [("ImageId", "m-1"), ("Description", "d")]
+        );
+        assert!(describe_regions("cn-hangzhou").params.is_empty());
+        assert_eq!(
+            pairs(&list_tag_resources("r", "m-1", Some("next"))),
+            [
+                ("ResourceType", "image"),
+                ("ResourceId.1", "m-1"),
+                ("NextToken", "next")
+            ]
+        );
+    }
+
+    #[test]
+    fn tags_are_chunked_by_twenty() {
+        let tags: Vec<Tag> = (1..=45)
+            .map(|i| Tag::new(format!("k{i}"), format!("v{i}")))
+            .collect();
+        let ops = tag_resources("r", "m-1", &tags);
+        assert_eq!(ops.len(), 3);
+        assert_eq!(ops[0].params.len(), 2 + 40);
+        assert_eq!(ops[2].params.len(), 2 + 10);
+        assert!(pairs(&ops[1]).contains(&("Tag.1.Key", "k21")));
+        assert!(pairs(&ops[1]).contains(&("Tag.20.Value", "v40")));
+        assert!(pairs(&ops[2]).contains(&("ResourceId.1", "m-1")));
+        assert!(tag_resources("r", "m-1", &[]).is_empty());
+
+        let keys: Vec<String> = (1..=21).map(|i| format!("k{i}")).collect();
+        let ops = untag_resources("r", "m-1", &keys);
+        assert_eq!(ops.len(), 2);
+        assert!(pairs(&ops[0]).contains(&("TagKey.20", "k20")));
+        assert_eq!(
+            pairs(&ops[1]),
+            [
+                ("ResourceType", "image"),
+                ("ResourceId.1", "m-1"),
+                ("TagKey.1", "k21")
+            ]
+        );
+    }
+}

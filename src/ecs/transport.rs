@@ -1,0 +1,303 @@
+//! The swappable seam between the client and the network: tests plug in fakes, production
+//! uses [`ReqwestTransport`] (rustls with the ring provider, no OpenSSL).
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use bytes::Bytes;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+        }
+    }
+}
+
+/// One signed request. The URL's query carries the signature, so `Debug` shows only the
+/// part before `?`; a POST body (form-encoded, signed the same way) is never shown.
+#[derive(Clone, PartialEq, Eq)]
+pub struct HttpRequest {
+    pub method: Method,
+    pub url: String,
+    pub body: Option<String>,
+}
+
+impl fmt::Debug for HttpRequest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("HttpRequest")
+            .field("method", &self.method)
+            .field("url", &url_without_query(&self.url))
+            .field(
+                "body",
+                &self.body.as_ref().map(|b| format!("<{} bytes>", b.len())),
+            )
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub body: Bytes,
+}
+
+/// Messages are sanitized: they never carry a URL query (it holds the signature).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TransportError {
+    #[error("no complete answer within {0:?}")]
+    Timeout(Duration),
+    #[error("could not connect: {0}")]
+    Connect(String),
+    #[error("HTTP exchange failed: {0}")]
+    Other(String),
+}
+
+impl TransportError {
+    pub fn connect(detail: &str) -> Self {
+        TransportError::Connect(strip_url_queries(detail))
+    }
+
+    pub fn other(detail: &str) -> Self {
+        TransportError::Other(strip_url_queries(detail))
+    }
+}
+
+pub type TransportFuture<'a> =
+    Pin<Box<dyn Future<Output = Result<HttpResponse, TransportError>> + Send + 'a>>;
+
+pub trait Transport: Send + Sync + 'static {
+    /// Sends one request; `timeout` bounds the whole exchange including the body.
+    fn send(&self, request: HttpRequest, timeout: Duration) -> TransportFuture<'_>;
+}
+
+pub fn url_without_query(url: &str) -> &str {
+    url.split(['?', '#']).next().unwrap_or(url)
+}
+
+/// Removes `?query` from every URL-looking token of `text`, in case an error message from
+/// below reqwest echoes the request target.
+pub fn strip_url_queries(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(pos) = rest.find('?') {
+        out.push_str(&rest[..pos]);
+        let after = &rest[pos..];
+        let end = after
+            .find(|c: char| c.is_whitespace() || matches!(c, ')' | '"' | '\'' | '>'))
+            .unwrap_or(after.len());
+        out.push_str("?<redacted>");
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
+pub struct ReqwestTransport {
+    client: reqwest::Client,
+}
+
+impl ReqwestTransport {
+    pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+    pub fn new(connect_timeout: Duration) -> Result<Self, TransportError> {
+        // Several parts of the program build clients; whoever is first installs the provider.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let client = reqwest::Client::builder()
+            .connect_timeout(connect_timeout)
+            .user_agent(concat!("ecs-image-copy/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| TransportError::other(&error_chain(&e.without_url())))?;
+        Ok(ReqwestTransport { client })
+    }
+
+    async fn exchange(
+        &self,
+        request: HttpRequest,
+        timeout: Duration,
+    ) -> Result<HttpResponse, TransportError> {
+        let builder = match request.method {
+            Method::Get => self.client.get(&request.url),
+            Method::Post => self.client.post(&request.url),
+        };
+        let builder = match request.body {
+            Some(body) => builder
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body),
+            None => builder,
+        };
+        let response = builder
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(|e| classify(e, timeout))?;
+        let status = response.status().as_u16();
+        let body = response.bytes().await.map_err(|e| classify(e, timeout))?;
+        Ok(HttpResponse { status, body })
+    }
+}
+
+impl Transport for ReqwestTransport {
+    fn send(&self, request: HttpRequest, timeout: Duration) -> TransportFuture<'_> {
+        Box::pin(self.exchange(request, timeout))
+    }
+}
+
+fn classify(error: reqwest::Error, timeout: Duration) -> TransportError {
+    let error = error.without_url();
+    if error.is_timeout() {
+        TransportError::Timeout(timeout)
+    } else if error.is_connect() {
+        TransportError::connect(&error_chain(&error))
+    } else {
+        TransportError::other(&error_chain(&error))
+    }
+}
+
+/// The error and its causes ("error sending request: connection refused"), since the top
+/// level alone rarely says what went wrong.
+fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    #[test]
+    fn debug_hides_the_query_and_body() {
+        let request = HttpRequest {
+            method: Method::Post,
+            url: "http://127.0.0.1:1/?Action=X&Signature=SIG-canary".into(),
+            body: Some("SecurityToken=TOKEN-canary".into()),
+        };
+        let shown = format!("{request:?}");
+        assert!(shown.contains("http://127.0.0.1:1/"), "{shown}");
+        assert!(!shown.contains("canary"), "{shown}");
+        assert!(!shown.contains("Action"), "{shown}");
+    }
+
+    #[test]
+    fn strips_queries_from_free_text() {
+        assert_eq!(
+            strip_url_queries("error for url (http://h/?Signature=abc): refused"),
+            "error for url (http://h/?<redacted>): refused"
+        );
+        assert_eq!(strip_url_queries("no query here"), "no query here");
+        assert_eq!(
+            TransportError::other("x http://h/?a=b y").to_string(),
+            "HTTP exchange failed: x http://h/?<redacted> y"
+        );
+    }
+
+    #[tokio::test]
+    async fn connection_refused_is_a_connect_error_without_the_query() {
+        // Bind then drop to get a port that refuses connections.
+        let port = {
+            let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            listener.local_addr().unwrap().port()
+        };
+        let transport = ReqwestTransport::new(Duration::from_secs(2)).unwrap();
+        let err = transport
+            .send(
+                HttpRequest {
+                    method: Method::Get,
+                    url: format!("http://127.0.0.1:{port}/?Signature=SIG-canary"),
+                    body: None,
+                },
+                Duration::from_secs(2),
+            )
+            .await
+            .unwrap_err();
+        assert!(matches!(err, TransportError::Connect(_)), "{err:?}");
+        assert!(!err.to_string().contains("SIG-canary"), "{err}");
+        assert!(!format!("{err:?}").contains("SIG-canary"), "{err:?}");
+    }
+
+    #[tokio::test]
+    async fn a_silent_server_times_out() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let (socket, _) = listener.accept().await.unwrap();
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            drop(socket);
+        });
+        let transport = ReqwestTransport::new(Duration::from_secs(2)).unwrap();
+        let err = transport
+            .send(
+                HttpRequest {
+                    method: Method::Get,
+                    url: format!("http://{addr}/?Signature=SIG-canary"),
+                    body: None,
+                },
+                Duration::from_millis(200),
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err, TransportError::Timeout(Duration::from_millis(200)));
+        server.abort();
+    }
+
+    #[tokio::test]
+    async fn returns_status_and_body_and_sends_the_query() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let (mut socket, _) = listener.accept().await.unwrap();
+            let mut seen = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !seen.windows(4).any(|w| w == b"\r\n\r\n") {
+                let n = socket.read(&mut buf).await.unwrap();
+                seen.extend_from_slice(&buf[..n]);
+            }
+            let body = br#"{"Code":"Throttling"}"#;
+            let head = format!(
+                "HTTP/1.1 503 Service Unavailable\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                body.len()
+            );
+            socket.write_all(head.as_bytes()).await.unwrap();
+            socket.write_all(body).await.unwrap();
+            String::from_utf8(seen).unwrap()
+        });
+        let transport = ReqwestTransport::new(Duration::from_secs(2)).unwrap();
+        let response = transport
+            .send(
+                HttpRequest {
+                    method: Method::Get,
+                    url: format!("http://{addr}/?Action=DescribeRegions&Tag=a%2Bb"),
+                    body: None,
+                },
+                Duration::from_secs(5),
+            )
+            .await
+            .unwrap();
+        assert_eq!(response.status, 503);
+        assert_eq!(&response.body[..], br#"{"Code":"Throttling"}"#);
+        let head = server.await.unwrap();
+        assert!(
+            head.starts_with("GET /?Action=DescribeRegions&Tag=a%2Bb HTTP/1.1"),
+            "{head}"
+        );
+    }
+}

@@ -28,6 +28,7 @@ mod server;
 mod signature;
 mod standalone;
 mod state;
+mod state_ops;
 
 use std::fmt;
 use std::time::Duration;

@@ -13,6 +13,44 @@
 //! Time: copy progress is computed from [`tokio::time::Instant`] whenever state is read, so
 //! there is no background task and a test may pause or advance the tokio clock. Timestamps in
 //! requests are checked against the wall clock, as ECS does.
+//!
+//! ```no_run
+//! # async fn demo() -> std::io::Result<()> {
+//! use ecs_image_copy::emulator::{Emulator, EmulatorConfig, Faults};
+//! let emulator = Emulator::start(EmulatorConfig::default(), 0).await?;
+//! // Point a client at emulator.endpoint() with DEFAULT_ACCESS_KEY_ID / _SECRET.
+//! emulator.control().set_faults(Faults { throttle: 0.3, ..Faults::default() });
+//! emulator.shutdown().await;
+//! # Ok(()) }
+//! ```
+//!
+//! # Errors answered (HTTP status, `Code`)
+//! Request checks, in this order (faults come before all of them and change nothing):
+//! 400 `MissingAction`, 400 `MissingVersion` / `InvalidVersion`, 404 `InvalidAction.NotFound`,
+//! 400 `MissingAccessKeyId` / `MissingSignature` / `MissingSignatureMethod` /
+//! `MissingTimestamp` / `MissingSignatureNonce`, 404 `InvalidAccessKeyId.NotFound`,
+//! 400 `InvalidSignatureMethod` / `InvalidSignatureVersion`, 400 `InvalidTimeStamp.Format` /
+//! `InvalidTimeStamp.Expired` (more than 15 min off), 400 `SignatureDoesNotMatch` (message ends
+//! `server string to sign is:<string>`), 400 `MissingSecurityToken` /
+//! `InvalidSecurityToken.MismatchWithAccessKey` / `InvalidSecurityToken.Malformed` (a token sent
+//! to long-term keys), 400 `SignatureNonceUsed` (within 15 min).
+//!
+//! Operations: 400 `MissingParameter`, 400 `InvalidParameter` (booleans, paging, `Status`,
+//! `ImageOwnerAlias`, `NextToken`), 404 `InvalidRegionId.NotFound`; CopyImage: 400
+//! `SourceRegion.NotFound`, 400 `DestinationRegion.NotFound`, 403 `IncorrectDestinationRegion`,
+//! 400 `InvalidImageName.Malformed`, 400 `InvalidDescription.Malformed`, 400
+//! `InvalidParameter.EncryptedIllegal`, 404 `InvalidImageId.NotFound`, 400
+//! `IncorrectImageStatus`, 400 `InvalidImageName.Duplicated`, 403 `QuotaExceed.Image`, 400
+//! `IdempotentParameterMismatch` (same `ClientToken`, other parameters); CancelCopyImage: 404
+//! `InvalidImageId.NotFound`, 400 `IncorrectImageStatus`; DeleteImage: 404
+//! `InvalidImageId.NotFound`, 403 `OperationDenied.ImageCopying` (the image is a running copy or
+//! the source of one); DeleteSnapshot: 404 `InvalidSnapshotId.NotFound`, 403
+//! `SnapshotCreatedImage`; tags: 400 `InvalidTagKey.Malformed`, `InvalidTagValue.Malformed`,
+//! `InvalidTagKey.Duplicated`, `InvalidTagCount` (N over 20), 403 `OperationDenied.QuotaExceed`
+//! (over 20 tags on an image), 404 `InvalidResourceType.NotFound`, `InvalidResourceId.NotFound`.
+//!
+//! Faults ([`Faults`]): 400 `Throttling.User`, 500 `InternalError`, 503 `ServiceUnavailable`,
+//! or the connection closed without an answer.
 
 mod auth;
 mod control;

@@ -110,6 +110,27 @@ fn comma_list(raw: Option<&str>) -> Option<Vec<&str>> {
     })
 }
 
+/// States ECS knows but the emulator never produces; asking for them is valid and matches nothing.
+const UNMODELLED_STATUSES: &[&str] = &["UnAvailable", "Deprecated"];
+
+fn parse_statuses(raw: &[&str]) -> Result<Vec<ImageStatus>, ApiError> {
+    let mut statuses = Vec::new();
+    for value in raw {
+        if let Some(status) = ImageStatus::parse(value) {
+            statuses.push(status);
+        } else if !UNMODELLED_STATUSES
+            .iter()
+            .any(|s| s.eq_ignore_ascii_case(value))
+        {
+            return Err(ApiError::invalid_parameter(
+                "Status",
+                "values are Creating, Waiting, Available, UnAvailable, CreateFailed, Deprecated",
+            ));
+        }
+    }
+    Ok(statuses)
+}
+
 fn image_json(state: &State, image: &Image, now: Instant) -> Value {
     let mappings: Vec<Value> = image
         .snapshot_ids
@@ -171,17 +192,7 @@ pub(crate) fn describe_images(
     // ECS shows only Available images unless other states are asked for.
     let statuses = match comma_list(p.optional("Status")) {
         None => vec![ImageStatus::Available],
-        Some(raw) => raw
-            .iter()
-            .map(|s| {
-                ImageStatus::parse(s).ok_or_else(|| {
-                    ApiError::invalid_parameter(
-                        "Status",
-                        "values are Creating, Waiting, Available, CreateFailed",
-                    )
-                })
-            })
-            .collect::<Result<_, _>>()?,
+        Some(raw) => parse_statuses(&raw)?,
     };
     let owner_is_self = match p.optional("ImageOwnerAlias") {
         None | Some("self") => true,

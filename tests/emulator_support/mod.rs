@@ -214,7 +214,10 @@ pub async fn describe_one(caller: &Caller, region: &str, image_id: &str) -> Opti
             &[
                 ("RegionId", region),
                 ("ImageId", image_id),
-                ("Status", "Creating,Waiting,Available,CreateFailed"),
+                (
+                    "Status",
+                    "Creating,Waiting,Available,UnAvailable,CreateFailed,Deprecated",
+                ),
             ],
         )
         .await

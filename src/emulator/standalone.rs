@@ -1,0 +1,185 @@
+//! The emulator as its own process (`ecs-image-copy emulator ...`): prints its endpoint as the
+//! first line of stdout, then the credentials to use, and serves until Ctrl-C.
+
+use std::io::{self, Write};
+use std::time::Duration;
+
+use rand::distr::{Alphanumeric, SampleString};
+
+use super::{Emulator, EmulatorConfig, SourceImage};
+
+/// Parses `IMAGE_ID:REGION`, e.g. `m-bp1abc:cn-hangzhou`.
+pub fn parse_image_arg(arg: &str) -> Result<SourceImage, String> {
+    let (image_id, region_id) = arg.split_once(':').ok_or_else(|| {
+        format!("image {arg:?}: expected IMAGE_ID:REGION, e.g. m-bp1abc:cn-hangzhou")
+    })?;
+    let id_ok = image_id.len() > 2
+        && image_id.starts_with("m-")
+        && image_id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-');
+    if !id_ok {
+        return Err(format!(
+            "image {arg:?}: IMAGE_ID must start with \"m-\" followed by letters and digits"
+        ));
+    }
+    let region_ok = !region_id.is_empty()
+        && region_id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !region_ok {
+        return Err(format!(
+            "image {arg:?}: REGION must be a region id such as cn-hangzhou (lowercase letters, digits, '-')"
+        ));
+    }
+    Ok(SourceImage::new(image_id, region_id))
+}
+
+/// Builds the standalone configuration; `env` reads an environment variable.
+/// Returns whether the credentials were generated (and so must be shown to the user).
+fn standalone_config(
+    images: Vec<SourceImage>,
+    copy_seconds: f64,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<(EmulatorConfig, bool), String> {
+    if !copy_seconds.is_finite() || copy_seconds < 0.0 {
+        return Err(format!(
+            "copy-seconds must be a non-negative number of seconds, got {copy_seconds}"
+        ));
+    }
+    let mut config = EmulatorConfig {
+        copy_duration: Duration::from_secs_f64(copy_seconds),
+        ..EmulatorConfig::default()
+    };
+    let id = env("ALIBABA_CLOUD_ACCESS_KEY_ID").filter(|v| !v.is_empty());
+    let secret = env("ALIBABA_CLOUD_ACCESS_KEY_SECRET").filter(|v| !v.is_empty());
+    let generated = match (id, secret) {
+        (Some(id), Some(secret)) => {
+            config.access_key_id = id;
+            config.access_key_secret = secret;
+            config.security_token = env("ALIBABA_CLOUD_SECURITY_TOKEN").filter(|v| !v.is_empty());
+            false
+        }
+        _ => {
+            let mut rng = rand::rng();
+            config.access_key_id = format!("LTAIemu{}", Alphanumeric.sample_string(&mut rng, 17));
+            config.access_key_secret = Alphanumeric.sample_string(&mut rng, 30);
+            true
+        }
+    };
+    for image in images {
+        if !config.regions.contains(&image.region_id) {
+            config.regions.push(image.region_id.clone());
+        }
+        config.images.retain(|i| i.image_id != image.image_id);
+        config.images.push(image);
+    }
+    Ok((config, generated))
+}
+
+/// What the process prints: the endpoint first, always.
+fn banner(endpoint: &str, config: &EmulatorConfig, generated: bool) -> Vec<String> {
+    let mut lines = vec![endpoint.to_string()];
+    if generated {
+        // Throwaway credentials of a local test server; showing them is the point.
+        lines.push(format!(
+            "ALIBABA_CLOUD_ACCESS_KEY_ID={}",
+            config.access_key_id
+        ));
+        lines.push(format!(
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET={}",
+            config.access_key_secret
+        ));
+    } else {
+        lines.push(
+            "credentials: from ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET"
+                .to_string(),
+        );
+    }
+    lines.push(format!("ALIBABA_CLOUD_ECS_ENDPOINT={endpoint}"));
+    for image in &config.images {
+        lines.push(format!(
+            "image {} in {} (Available)",
+            image.image_id, image.region_id
+        ));
+    }
+    lines.push("press Ctrl-C to stop".to_string());
+    lines
+}
+
+/// Runs the emulator on 127.0.0.1:`port` (0 = any free port) until Ctrl-C.
+pub async fn run_standalone(
+    port: u16,
+    images: Vec<SourceImage>,
+    copy_seconds: f64,
+) -> io::Result<()> {
+    let (config, generated) =
+        standalone_config(images, copy_seconds, |name| std::env::var(name).ok())
+            .map_err(|message| io::Error::new(io::ErrorKind::InvalidInput, message))?;
+    let emulator = Emulator::start(config.clone(), port).await?;
+    {
+        let mut out = io::stdout().lock();
+        for line in banner(&emulator.endpoint(), &config, generated) {
+            writeln!(out, "{line}")?;
+        }
+        out.flush()?;
+    }
+    tokio::signal::ctrl_c().await?;
+    emulator.shutdown().await;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn image_args() {
+        let image = parse_image_arg("m-bp1abc:cn-hangzhou").unwrap();
+        assert_eq!(image, SourceImage::new("m-bp1abc", "cn-hangzhou"));
+        for bad in [
+            "m-bp1abc",
+            "bp1abc:cn-hangzhou",
+            "m-:cn-hangzhou",
+            "m-x:",
+            "m-x:CN_HZ",
+            "m-a b:cn-hangzhou",
+        ] {
+            assert!(parse_image_arg(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn credentials_from_environment_or_generated() {
+        let env = |name: &str| match name {
+            "ALIBABA_CLOUD_ACCESS_KEY_ID" => Some("my-id".to_string()),
+            "ALIBABA_CLOUD_ACCESS_KEY_SECRET" => Some("my-secret".to_string()),
+            _ => None,
+        };
+        let (config, generated) = standalone_config(vec![], 1.5, env).unwrap();
+        assert!(!generated);
+        assert_eq!(config.access_key_id, "my-id");
+        assert_eq!(config.copy_duration, Duration::from_millis(1500));
+        let lines = banner("http://127.0.0.1:1", &config, generated);
+        assert_eq!(lines[0], "http://127.0.0.1:1");
+        assert!(lines.iter().all(|l| !l.contains("my-secret")));
+
+        let (config, generated) = standalone_config(vec![], 0.0, |_| None).unwrap();
+        assert!(generated);
+        assert!(config.access_key_id.starts_with("LTAIemu"));
+        assert_eq!(config.access_key_secret.len(), 30);
+        let lines = banner("http://127.0.0.1:1", &config, generated);
+        assert_eq!(lines[0], "http://127.0.0.1:1");
+        assert!(lines.iter().any(|l| l.contains(&config.access_key_secret)));
+    }
+
+    #[test]
+    fn extra_images_and_their_regions_are_added() {
+        let extra = vec![SourceImage::new("m-new1", "xx-test-1")];
+        let (config, _) = standalone_config(extra, 2.0, |_| None).unwrap();
+        assert!(config.regions.iter().any(|r| r == "xx-test-1"));
+        assert!(config.images.iter().any(|i| i.image_id == "m-new1"));
+        assert!(standalone_config(vec![], -1.0, |_| None).is_err());
+        assert!(standalone_config(vec![], f64::NAN, |_| None).is_err());
+    }
+}

@@ -5,9 +5,15 @@
 //! event envelope → validated [`model::CopySpec`] → [`ecs`] calls → outcome → callback.
 
 pub mod callback;
+pub mod cli;
 pub mod ecs;
 pub mod emulator;
 pub mod envelope;
+pub mod handler;
+pub mod lambda;
 pub mod lifecycle;
+pub mod logging;
 pub mod model;
+pub mod receiver;
+pub mod settings;
 pub mod tls;

@@ -77,7 +77,15 @@ impl Answer {
             response.request_id = target.request_id.clone();
             response.logical_resource_id = target.logical_resource_id.clone();
             response.data = data.clone();
-            serde_json::to_string(&response).expect("a response of strings always serializes")
+            let mut json =
+                serde_json::to_value(&response).expect("a response of strings always serializes");
+            if reason.is_none() {
+                // Some engines reject a null Reason; an absent one is always accepted.
+                if let Some(fields) = json.as_object_mut() {
+                    fields.remove("Reason");
+                }
+            }
+            json.to_string()
         };
 
         let full = render(self.status, self.reason.as_deref(), &self.data);
@@ -176,6 +184,7 @@ mod tests {
         assert_eq!(v["RequestId"], "req-1");
         assert_eq!(v["LogicalResourceId"], "Copy");
         assert_eq!(v["Data"]["ImageId"], "m-abc");
+        assert!(v.get("Reason").is_none(), "no null Reason");
         assert!(!body.reason_truncated);
     }
 

@@ -1,0 +1,61 @@
+//! Why a lifecycle step failed, in words a template author can act on.
+
+use std::time::Duration;
+
+use crate::ecs::EcsError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum LifecycleError {
+    #[error("{step} failed: {source}")]
+    Ecs {
+        step: &'static str,
+        #[source]
+        source: EcsError,
+    },
+    #[error(
+        "the copy {image_id} in {region} ended in status {status}; the failed copy was removed"
+    )]
+    CopyFailed {
+        image_id: String,
+        region: String,
+        status: String,
+    },
+    #[error("the copy {image_id} disappeared from {region} while being waited for (cancelled outside the stack?)")]
+    Vanished { image_id: String, region: String },
+    #[error(
+        "the copy {image_id} did not finish within the {limit}: {progress}; the copy was cancelled"
+    )]
+    CopyTimedOut {
+        image_id: String,
+        limit: String,
+        progress: String,
+    },
+    #[error("the image {image_id} was not deleted within the delete timeout of {timeout:?}")]
+    DeleteTimedOut { image_id: String, timeout: Duration },
+    #[error(
+        "the replacement would copy into {region} under the name {name:?}, which the image being replaced \
+         ({old_image_id}) still holds until the stack deletes it; give the image a new name \
+         (as CloudFormation requires for custom-named resources that are replaced)"
+    )]
+    NameCollision {
+        name: String,
+        region: String,
+        old_image_id: String,
+    },
+    #[error("the source image {image_id} is not present in {region}")]
+    SourceMissing { image_id: String, region: String },
+    #[error("{0}")]
+    Internal(String),
+    #[error("{context}; additionally, cleaning up {image_id} failed and it may need to be removed by hand: {cleanup}")]
+    CleanupFailed {
+        context: Box<LifecycleError>,
+        image_id: String,
+        cleanup: Box<LifecycleError>,
+    },
+}
+
+impl LifecycleError {
+    pub(super) fn ecs(step: &'static str) -> impl FnOnce(EcsError) -> LifecycleError {
+        move |source| LifecycleError::Ecs { step, source }
+    }
+}

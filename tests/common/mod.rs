@@ -1,0 +1,169 @@
+//! A loopback world for lifecycle tests: the ECS emulator, a stack engine's ResponseURL
+//! (the receiver), and the real handler wired to both over HTTP.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use ecs_image_copy::ecs::{Credentials, EcsClient};
+use ecs_image_copy::emulator::{Control, Emulator, EmulatorConfig, SourceImage};
+use ecs_image_copy::handler::{HandleError, Handled, Handler};
+use ecs_image_copy::receiver::{Receiver, Recorded};
+use ecs_image_copy::settings::Settings;
+use serde_json::{json, Value};
+use tokio::time::Instant;
+
+pub const SOURCE_IMAGE: &str = "m-source0000000001";
+pub const SOURCE_REGION: &str = "cn-hangzhou";
+pub const DEST_REGION: &str = "cn-shanghai";
+/// Distinctive values so that a leak is unmistakable in captured output.
+pub const SECRET: &str = "SECRET-canary-7f3a9c";
+pub const TOKEN: &str = "TOKEN-canary-5e1b2d";
+pub const URL_SIGNATURE: &str = "SIGNATURE-canary-9d8c7b";
+
+pub struct World {
+    pub emulator: Emulator,
+    pub receiver: Receiver,
+    pub handler: Handler,
+    seq: std::sync::atomic::AtomicU32,
+}
+
+impl World {
+    pub async fn new(copy: Duration) -> World {
+        let config = EmulatorConfig {
+            access_key_id: "LTAI-test-key".into(),
+            access_key_secret: SECRET.into(),
+            security_token: Some(TOKEN.into()),
+            images: vec![SourceImage::new(SOURCE_IMAGE, SOURCE_REGION)],
+            copy_duration: copy,
+            ..EmulatorConfig::default()
+        };
+        let emulator = Emulator::start(config, 0).await.expect("emulator starts");
+        let credentials = Credentials::new("LTAI-test-key", SECRET, Some(TOKEN.to_string()));
+        let ecs = EcsClient::new(credentials.clone(), Some(&emulator.endpoint())).unwrap();
+        let settings = Settings {
+            credentials: Ok(Some(credentials)),
+            region_id: Some(DEST_REGION.into()),
+            ecs_endpoint: Some(emulator.endpoint()),
+            ros_timeout: Duration::from_secs(600),
+        };
+        World {
+            emulator,
+            receiver: Receiver::start().await.expect("receiver starts"),
+            handler: Handler::with_client(ecs, settings),
+            seq: Default::default(),
+        }
+    }
+
+    pub fn ecs(&self) -> Control {
+        self.emulator.control()
+    }
+
+    /// A presigned-looking URL on the receiver, with a query the callback must keep byte for byte.
+    pub fn response_url(&self) -> String {
+        let n = self.seq.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.receiver.url(&format!(
+            "/cfn-response/arn%3Aaws%3Acloudformation%3Aus-east-1%3A123%3Astack/s/{n}%7CCopy%7Creq?X-Amz-Credential=AKIA%2F20261123%2Fus-east-1%2Fs3%2Faws4_request&X-Amz-Signature={URL_SIGNATURE}"
+        ))
+    }
+
+    pub async fn send(&self, event: &Value, within: Duration) -> Result<Handled, HandleError> {
+        let raw = serde_json::to_vec(event).unwrap();
+        self.handler.handle(&raw, Instant::now() + within).await
+    }
+
+    /// Sends the event and returns the one answer the receiver accepted for it.
+    pub async fn answer(&self, event: &Value) -> Value {
+        let before = self.receiver.accepted().len();
+        self.send(event, Duration::from_secs(60))
+            .await
+            .expect("answer delivered");
+        let accepted = self
+            .receiver
+            .wait_for_accepted(before + 1, Duration::from_secs(5))
+            .await;
+        assert_eq!(accepted.len(), before + 1, "exactly one accepted answer");
+        accepted.last().unwrap().json()
+    }
+
+    pub fn last_request(&self) -> Recorded {
+        self.receiver
+            .requests()
+            .last()
+            .cloned()
+            .expect("a request arrived")
+    }
+
+    pub fn calls(&self, action: &str) -> usize {
+        self.ecs()
+            .calls()
+            .iter()
+            .filter(|c| c.action == action)
+            .count()
+    }
+}
+
+pub fn tf_props() -> Value {
+    json!({
+        "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:copy",
+        "SourceImageId": SOURCE_IMAGE,
+        "SourceRegionId": SOURCE_REGION,
+        "ImageName": "web-server",
+        "Description": "copied for the test",
+        "Tags": [{"MapKey": "team", "MapValue": "platform"}]
+    })
+}
+
+pub fn ros_props() -> Value {
+    json!({
+        "ImageId": SOURCE_IMAGE,
+        "DestinationRegionId": DEST_REGION,
+        "DestinationImageName": "web-server",
+        "Tag": [{"Key": "team", "Value": "platform"}]
+    })
+}
+
+/// A CloudFormation custom-resource event.
+pub fn cfn_event(world: &World, request_type: &str, resource_type: &str, props: &Value) -> Value {
+    let n = world.seq.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    json!({
+        "RequestType": request_type,
+        "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:copy",
+        "ResponseURL": world.response_url(),
+        "StackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/test/guid",
+        "RequestId": format!("request-{n}"),
+        "ResourceType": resource_type,
+        "LogicalResourceId": "Copy",
+        "ResourceProperties": props,
+    })
+}
+
+/// A ROS custom-resource event.
+pub fn ros_event(world: &World, request_type: &str, resource_type: &str, props: &Value) -> Value {
+    let n = world.seq.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    json!({
+        "RequestType": request_type,
+        "ResponseURL": world.receiver.url(&format!("/ros-callback/{n}?Signature={URL_SIGNATURE}")),
+        "IntranetResponseURL": "http://127.0.0.1:9/unused",
+        "StackId": "5f2b7c8d-ros-stack",
+        "StackName": "test",
+        "ResourceOwnerId": "1234",
+        "CallerId": "1234",
+        "RegionId": SOURCE_REGION,
+        "RequestId": format!("ros-request-{n}"),
+        "ResourceType": resource_type,
+        "LogicalResourceId": "Copy",
+        "ResourceProperties": props,
+    })
+}
+
+pub fn with_physical(mut event: Value, physical: &str) -> Value {
+    event["PhysicalResourceId"] = json!(physical);
+    event
+}
+
+pub fn as_update(mut event: Value, physical: &str, old: &Value) -> Value {
+    event["RequestType"] = json!("Update");
+    event["PhysicalResourceId"] = json!(physical);
+    event["OldResourceProperties"] = old.clone();
+    event
+}

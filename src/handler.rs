@@ -85,8 +85,9 @@ impl Handler {
 
     /// Handles one raw event and delivers its answer before `deadline`.
     pub async fn handle(&self, raw: &[u8], deadline: Instant) -> Result<Handled, HandleError> {
-        let (target, answer) = match envelope::parse(raw) {
+        match envelope::parse(raw) {
             Ok(event) => {
+                // Every line logged for this event, the answer included, carries its identity.
                 let span = tracing::info_span!(
                     "event",
                     request_type = %event.request_type,
@@ -94,24 +95,37 @@ impl Handler {
                     stack_id = %event.target.stack_id,
                     request_id = %event.target.request_id,
                 );
-                let answer = self.decide(&event, deadline).instrument(span).await;
-                (event.target, answer)
+                async {
+                    let answer = self.decide(&event, deadline).await;
+                    self.answer(&event.target, &answer, deadline).await
+                }
+                .instrument(span)
+                .await
             }
             Err(Rejected::Unanswerable(error)) => {
                 tracing::error!(%error, "event has no usable ResponseURL; nobody can be answered");
-                return Err(HandleError::Unanswerable(error));
+                Err(HandleError::Unanswerable(error))
             }
             Err(Rejected::Invalid { target, error }) => {
-                tracing::warn!(%error, "malformed event");
-                let physical = target
-                    .physical_resource_id
-                    .clone()
-                    .unwrap_or_else(|| FAILED_CREATE_MARKER.to_string());
-                let answer = Answer::failed(physical, format!("Malformed event: {error}"));
-                (*target, answer)
+                let span = tracing::info_span!(
+                    "event",
+                    logical_resource_id = %target.logical_resource_id,
+                    stack_id = %target.stack_id,
+                    request_id = %target.request_id,
+                );
+                async {
+                    tracing::warn!(%error, "malformed event");
+                    let physical = target
+                        .physical_resource_id
+                        .clone()
+                        .unwrap_or_else(|| FAILED_CREATE_MARKER.to_string());
+                    let answer = Answer::failed(physical, format!("Malformed event: {error}"));
+                    self.answer(&target, &answer, deadline).await
+                }
+                .instrument(span)
+                .await
             }
-        };
-        self.answer(&target, &answer, deadline).await
+        }
     }
 
     async fn answer(

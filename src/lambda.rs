@@ -21,7 +21,8 @@ pub async fn run() -> Result<(), Error> {
 
 /// Stack engines invoke asynchronously and Lambda retries a failed asynchronous invocation,
 /// which would repeat the work: so an invocation that answered the stack (SUCCESS or FAILED)
-/// returns normally, and only one that could not answer returns an error.
+/// returns normally, as does one that handed its wait over to a fresh invocation; only one
+/// that could not answer returns an error.
 async fn invoke(handler: &Handler, event: LambdaEvent<Value>) -> Result<Value, Error> {
     let deadline = instant_from_epoch_millis(event.context.deadline);
     let raw = serde_json::to_vec(&event.payload)?;
@@ -30,6 +31,10 @@ async fn invoke(handler: &Handler, event: LambdaEvent<Value>) -> Result<Value, E
             "Answered": format!("{:?}", handled.body.status).to_uppercase(),
             "Attempts": handled.delivery.attempts,
         })),
+        Err(HandleError::HandedOver {
+            image_id,
+            hand_overs,
+        }) => Ok(json!({ "HandedOver": image_id, "HandOvers": hand_overs })),
         Err(e @ HandleError::Unanswerable(_)) | Err(e @ HandleError::NotDelivered { .. }) => {
             Err(Box::new(e))
         }

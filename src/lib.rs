@@ -10,6 +10,7 @@ pub mod ecs;
 pub mod emulator;
 pub mod envelope;
 pub mod handler;
+pub mod handover;
 pub mod lambda;
 pub mod lifecycle;
 pub mod logging;

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::ecs::Credentials;
+use crate::handover::HandoverSettings;
 
 /// How long a ROS copy may take when the template cannot say (the TF type has `Timeouts`).
 /// A CloudFormation custom resource waits at most an hour, so longer is never useful.
@@ -16,6 +17,8 @@ pub struct Settings {
     pub region_id: Option<String>,
     pub ecs_endpoint: Option<String>,
     pub ros_timeout: Duration,
+    /// Present on Lambda: long waits continue in a fresh invocation of this function.
+    pub handover: Option<HandoverSettings>,
 }
 
 impl Settings {
@@ -31,6 +34,7 @@ impl Settings {
                 .or_else(|| non_empty("ALICLOUD_REGION")),
             ecs_endpoint: non_empty("ALIBABA_CLOUD_ECS_ENDPOINT"),
             ros_timeout: DEFAULT_ROS_TIMEOUT,
+            handover: HandoverSettings::from_lookup(&lookup),
         }
     }
 }

@@ -96,6 +96,7 @@ async fn a_panic_inside_the_lifecycle_is_still_answered() {
         region_id: Some(DEST_REGION.into()),
         ecs_endpoint: None,
         ros_timeout: Duration::from_secs(60),
+        handover: None,
     };
     let handler = Handler::with_client(ecs, settings);
     let event = cfn_event(&world, "Create", "Custom::ImageCopy", &tf_props());

@@ -46,6 +46,12 @@ pub enum LifecycleError {
     SourceMissing { image_id: String, region: String },
     #[error("{0}")]
     Internal(String),
+    #[error("the copy {image_id} is still under way ({progress}) and could not be handed over to a new invocation: {detail}")]
+    HandOverFailed {
+        image_id: String,
+        progress: String,
+        detail: String,
+    },
     #[error("{context}; additionally, cleaning up {image_id} failed and it may need to be removed by hand: {cleanup}")]
     CleanupFailed {
         context: Box<LifecycleError>,

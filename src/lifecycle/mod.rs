@@ -3,33 +3,70 @@
 //! Each operation works on validated [`CopySpec`]s and talks to ECS only through
 //! [`EcsClient`]. Every failure path either removes what it started or reports the image
 //! that still exists, so the stack engine's rollback can remove it: nothing is orphaned.
+//! A wait that outlives the invocation either ends FAILED with the copy cancelled, or (when
+//! the caller can continue elsewhere) comes back [`Progress::Pending`] to be resumed.
 
 mod error;
 pub mod schedule;
+mod steps;
 mod wait;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 pub use error::LifecycleError;
 use wait::{wait_for_copy, WaitEnd};
 
-use crate::ecs::{CopyImageRequest, EcsClient, ImageStatus, Tag as EcsTag};
+use crate::ecs::{CopyImageRequest, EcsClient, Tag as EcsTag};
 use crate::model::CopySpec;
 
 /// The physical id answered for a Create that left no image behind. The rollback Delete
 /// recognises it and makes no calls.
 pub const FAILED_CREATE_MARKER: &str = "ecs-image-copy:create-failed";
 
-/// Time limits for one operation.
+/// Time limits for one operation within one invocation.
 #[derive(Debug, Clone, Copy)]
 pub struct Budget {
     /// Stop waiting for ECS here, leaving time to clean up and answer.
     pub stop_waiting_at: Instant,
     /// Cleanup calls (cancel, delete) must be done by here so the answer still goes out.
     pub cleanup_by: Instant,
+    /// When this invocation runs out before the operation's own timeout, hand back
+    /// [`Progress::Pending`] instead of giving up (another invocation will resume).
+    pub may_continue_elsewhere: bool,
+}
+
+/// What a pending operation is waiting for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WaitKind {
+    /// A copy becoming Available (Create, or Update by replacement).
+    Copy,
+    /// An image disappearing (Delete).
+    Delete,
+}
+
+/// How far an operation got in this invocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Progress {
+    /// Finished; the image id to answer with.
+    Done(String),
+    /// Still under way when this invocation's time ran out, within the operation's timeout.
+    Pending(Pending),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    pub kind: WaitKind,
+    pub image_id: String,
+    /// When the operation began; its timeout counts from here.
+    pub started: Instant,
+    /// Snapshots to delete once the image is gone (Delete with `DeleteAutoSnapshot`).
+    pub snapshot_ids: Vec<String>,
+    /// The last state seen, for logs.
+    pub last_seen: String,
 }
 
 /// Records the image a Create started, so that even if the handler dies mid-way (a panic)
@@ -94,9 +131,9 @@ impl<'a> Lifecycle<'a> {
         spec: &CopySpec,
         client_token: &str,
         budget: Budget,
-    ) -> Result<String, Failure> {
+    ) -> Result<Progress, Failure> {
         if spec.is_same_region_no_copy() {
-            return self.confirm_source(spec, budget).await;
+            return self.confirm_source(spec, budget).await.map(Progress::Done);
         }
         let request = CopyImageRequest {
             source_region_id: spec.source_region_id.clone(),
@@ -110,6 +147,7 @@ impl<'a> Lifecycle<'a> {
             tags: spec.tags.iter().map(to_ecs_tag).collect(),
             client_token: Some(client_token.to_string()),
         };
+        let started = Instant::now();
         let image_id = self
             .ecs
             .copy_image(&request, budget.stop_waiting_at)
@@ -117,37 +155,27 @@ impl<'a> Lifecycle<'a> {
             .map_err(LifecycleError::ecs("CopyImage"))?;
         self.journal.record(&image_id);
         tracing::info!(%image_id, from = %spec.source_region_id, to = %spec.destination_region_id, "copy started");
-        self.await_copy(spec, &image_id, Instant::now(), budget)
-            .await
+        self.await_copy(spec, &image_id, started, budget).await
     }
 
-    /// Waits for a started copy, cleaning up when it fails or runs out of time.
-    /// `started` is when the copy began, which bounds it by the create timeout.
+    /// Waits for a started copy (also when resuming in a later invocation), cleaning up
+    /// when it fails or its create timeout passes. `started` is when the copy began.
     pub async fn await_copy(
         &self,
         spec: &CopySpec,
         image_id: &str,
         started: Instant,
         budget: Budget,
-    ) -> Result<String, Failure> {
+    ) -> Result<Progress, Failure> {
+        self.journal.record(image_id);
         let region = &spec.destination_region_id;
         let timeout_at = started + spec.create_timeout;
-        let (stop_at, limit) = if timeout_at <= budget.stop_waiting_at {
-            (
-                timeout_at,
-                format!("create timeout of {}", show(spec.create_timeout)),
-            )
-        } else {
-            (
-                budget.stop_waiting_at,
-                "time this invocation has left".to_string(),
-            )
-        };
-        let end = wait_for_copy(self.ecs, region, image_id, stop_at).await;
-        let error = match end {
+        let invocation_limited = timeout_at > budget.stop_waiting_at;
+        let stop_at = timeout_at.min(budget.stop_waiting_at);
+        let error = match wait_for_copy(self.ecs, region, image_id, stop_at).await {
             Ok(WaitEnd::Available) => {
                 tracing::info!(%image_id, %region, "copy available");
-                return Ok(image_id.to_string());
+                return Ok(Progress::Done(image_id.to_string()));
             }
             Ok(WaitEnd::Vanished) => {
                 return Err(LifecycleError::Vanished {
@@ -156,6 +184,17 @@ impl<'a> Lifecycle<'a> {
                 }
                 .into())
             }
+            Ok(WaitEnd::TimedOut { progress })
+                if invocation_limited && budget.may_continue_elsewhere =>
+            {
+                return Ok(Progress::Pending(Pending {
+                    kind: WaitKind::Copy,
+                    image_id: image_id.to_string(),
+                    started,
+                    snapshot_ids: Vec::new(),
+                    last_seen: progress,
+                }));
+            }
             Ok(WaitEnd::Failed(status)) => LifecycleError::CopyFailed {
                 image_id: image_id.to_string(),
                 region: region.clone(),
@@ -163,7 +202,11 @@ impl<'a> Lifecycle<'a> {
             },
             Ok(WaitEnd::TimedOut { progress }) => LifecycleError::CopyTimedOut {
                 image_id: image_id.to_string(),
-                limit,
+                limit: if invocation_limited {
+                    "time this invocation has left".to_string()
+                } else {
+                    format!("create timeout of {}", show(spec.create_timeout))
+                },
                 progress,
             },
             Err(source) => LifecycleError::Ecs {
@@ -175,14 +218,26 @@ impl<'a> Lifecycle<'a> {
     }
 
     /// Cancels or removes a copy that will not be used, and says what is left.
-    async fn abandon_copy(
+    pub async fn abandon_copy(
         &self,
         spec: &CopySpec,
         image_id: &str,
         error: LifecycleError,
         budget: Budget,
     ) -> Failure {
-        match self.remove_image(spec, image_id, budget.cleanup_by).await {
+        let removed = self
+            .remove_image(spec, image_id, &[], budget.cleanup_by)
+            .await
+            .and_then(|removal| {
+                removal
+                    .gone
+                    .then_some(())
+                    .ok_or(LifecycleError::DeleteTimedOut {
+                        image_id: image_id.to_string(),
+                        timeout: budget.cleanup_by.saturating_duration_since(Instant::now()),
+                    })
+            });
+        match removed {
             Ok(()) => Failure {
                 error,
                 leftover_image_id: None,
@@ -198,26 +253,6 @@ impl<'a> Lifecycle<'a> {
         }
     }
 
-    async fn confirm_source(&self, spec: &CopySpec, budget: Budget) -> Result<String, Failure> {
-        let found = self
-            .ecs
-            .describe_image(
-                &spec.source_region_id,
-                &spec.source_image_id,
-                budget.stop_waiting_at,
-            )
-            .await
-            .map_err(LifecycleError::ecs("DescribeImages"))?;
-        match found {
-            Some(_) => Ok(spec.source_image_id.clone()),
-            None => Err(LifecycleError::SourceMissing {
-                image_id: spec.source_image_id.clone(),
-                region: spec.source_region_id.clone(),
-            }
-            .into()),
-        }
-    }
-
     /// Applies a change: in place when only name, description or tags changed and the type
     /// allows it, else by a new copy (the engine deletes the old one afterwards).
     pub async fn update(
@@ -227,12 +262,12 @@ impl<'a> Lifecycle<'a> {
         physical_id: &str,
         client_token: &str,
         budget: Budget,
-    ) -> Result<String, Failure> {
+    ) -> Result<Progress, Failure> {
         if same_copy(old, new) {
             if new.updatable_in_place && !is_foreign_physical_id(physical_id) {
                 self.update_in_place(old, new, physical_id, budget).await?;
             }
-            return Ok(physical_id.to_string());
+            return Ok(Progress::Done(physical_id.to_string()));
         }
         let old_is_a_copy = !old.is_same_region_no_copy() && !is_foreign_physical_id(physical_id);
         if let Some(name) = &new.image_name {
@@ -253,153 +288,52 @@ impl<'a> Lifecycle<'a> {
         self.create(new, client_token, budget).await
     }
 
-    async fn update_in_place(
-        &self,
-        old: &CopySpec,
-        new: &CopySpec,
-        image_id: &str,
-        budget: Budget,
-    ) -> Result<(), Failure> {
-        let region = &new.destination_region_id;
-        let deadline = budget.stop_waiting_at;
-        // An unset name or description cannot be cleared on ECS; it keeps its value, as
-        // Terraform's provider does.
-        let name = new
-            .image_name
-            .as_deref()
-            .filter(|_| new.image_name != old.image_name);
-        let description = new
-            .description
-            .as_deref()
-            .filter(|_| new.description != old.description);
-        if name.is_some() || description.is_some() {
-            self.ecs
-                .modify_image_attribute(region, image_id, name, description, deadline)
-                .await
-                .map_err(LifecycleError::ecs("ModifyImageAttribute"))?;
-        }
-        let removed: Vec<String> = old
-            .tags
-            .iter()
-            .filter(|t| !new.tags.iter().any(|n| n.key == t.key))
-            .map(|t| t.key.clone())
-            .collect();
-        if !removed.is_empty() {
-            self.ecs
-                .untag_resources(region, image_id, &removed, deadline)
-                .await
-                .map_err(LifecycleError::ecs("UntagResources"))?;
-        }
-        let added: Vec<EcsTag> = new
-            .tags
-            .iter()
-            .filter(|t| !old.tags.contains(t))
-            .map(to_ecs_tag)
-            .collect();
-        if !added.is_empty() {
-            self.ecs
-                .tag_resources(region, image_id, &added, deadline)
-                .await
-                .map_err(LifecycleError::ecs("TagResources"))?;
-        }
-        tracing::info!(%image_id, "updated in place");
-        Ok(())
-    }
-
     /// Removes the copy. Ids this handler never created, the source image of a no-copy,
-    /// and images already gone all succeed without harm.
+    /// and images already gone all succeed without harm. `started` is when the delete began
+    /// (earlier than now when resuming); `known_snapshots` are those recorded then.
     pub async fn delete(
         &self,
         spec: &CopySpec,
         physical_id: &str,
+        started: Instant,
+        known_snapshots: &[String],
         budget: Budget,
-    ) -> Result<(), Failure> {
+    ) -> Result<Progress, Failure> {
         if is_foreign_physical_id(physical_id) {
             tracing::info!(%physical_id, "not an image this handler created; nothing to delete");
-            return Ok(());
+            return Ok(Progress::Done(physical_id.to_string()));
         }
         if physical_id == spec.source_image_id {
             tracing::info!(%physical_id, "the source image stands in for a same-region copy; kept");
-            return Ok(());
+            return Ok(Progress::Done(physical_id.to_string()));
         }
-        let stop_at = budget
-            .stop_waiting_at
-            .min(Instant::now() + spec.delete_timeout);
-        self.remove_image(spec, physical_id, stop_at)
-            .await
-            .map_err(|error| Failure {
-                error,
-                leftover_image_id: Some(physical_id.to_string()),
-            })
-    }
-
-    /// Cancels a running copy or deletes a finished one, waits until it is gone, then
-    /// deletes its snapshots when asked to.
-    async fn remove_image(
-        &self,
-        spec: &CopySpec,
-        image_id: &str,
-        stop_at: Instant,
-    ) -> Result<(), LifecycleError> {
-        let region = &spec.destination_region_id;
-        let Some(image) = self
-            .ecs
-            .describe_image(region, image_id, stop_at)
-            .await
-            .map_err(LifecycleError::ecs("DescribeImages"))?
-        else {
-            tracing::info!(%image_id, %region, "already gone");
-            return Ok(());
+        let timeout_at = started + spec.delete_timeout;
+        let invocation_limited = timeout_at > budget.stop_waiting_at;
+        let stop_at = timeout_at.min(budget.stop_waiting_at);
+        let leftover = |error| Failure {
+            error,
+            leftover_image_id: Some(physical_id.to_string()),
         };
-        let result = match image.status {
-            ImageStatus::Waiting | ImageStatus::Creating => {
-                tracing::info!(%image_id, %region, "cancelling the unfinished copy");
-                self.ecs.cancel_copy_image(region, image_id, stop_at).await
-            }
-            _ => {
-                tracing::info!(%image_id, %region, force = spec.force_delete, "deleting image");
-                self.ecs
-                    .delete_image(region, image_id, spec.force_delete, stop_at)
-                    .await
-            }
-        };
-        match result {
-            Ok(()) => {}
-            Err(e) if e.is_not_found() => {}
-            Err(source) => {
-                return Err(LifecycleError::Ecs {
-                    step: "DeleteImage",
-                    source,
-                })
-            }
-        }
-        wait::wait_until_gone(self.ecs, region, image_id, stop_at)
+        let removal = self
+            .remove_image(spec, physical_id, known_snapshots, stop_at)
             .await
-            .map_err(LifecycleError::ecs("DescribeImages"))?
-            .then_some(())
-            .ok_or_else(|| LifecycleError::DeleteTimedOut {
-                image_id: image_id.to_string(),
-                timeout: spec.delete_timeout,
-            })?;
-        if spec.delete_auto_snapshot {
-            for snapshot_id in &image.snapshot_ids {
-                match self
-                    .ecs
-                    .delete_snapshot(region, snapshot_id, true, stop_at)
-                    .await
-                {
-                    Ok(()) => tracing::info!(%snapshot_id, "snapshot deleted"),
-                    Err(e) if e.is_not_found() => {}
-                    Err(source) => {
-                        return Err(LifecycleError::Ecs {
-                            step: "DeleteSnapshot",
-                            source,
-                        })
-                    }
-                }
-            }
+            .map_err(leftover)?;
+        if removal.gone {
+            return Ok(Progress::Done(physical_id.to_string()));
         }
-        Ok(())
+        if invocation_limited && budget.may_continue_elsewhere {
+            return Ok(Progress::Pending(Pending {
+                kind: WaitKind::Delete,
+                image_id: physical_id.to_string(),
+                started,
+                snapshot_ids: removal.snapshot_ids,
+                last_seen: "still present after DeleteImage".to_string(),
+            }));
+        }
+        Err(leftover(LifecycleError::DeleteTimedOut {
+            image_id: physical_id.to_string(),
+            timeout: spec.delete_timeout,
+        }))
     }
 }
 

@@ -29,6 +29,11 @@ pub struct World {
 
 impl World {
     pub async fn new(copy: Duration) -> World {
+        Self::with_settings(copy, |_| {}).await
+    }
+
+    /// A world whose handler settings are adjusted first (e.g. to hand waits over).
+    pub async fn with_settings(copy: Duration, adjust: impl FnOnce(&mut Settings)) -> World {
         let config = EmulatorConfig {
             access_key_id: "LTAI-test-key".into(),
             access_key_secret: SECRET.into(),
@@ -45,7 +50,10 @@ impl World {
             region_id: Some(DEST_REGION.into()),
             ecs_endpoint: Some(emulator.endpoint()),
             ros_timeout: Duration::from_secs(600),
+            handover: None,
         };
+        let mut settings = settings;
+        adjust(&mut settings);
         World {
             emulator,
             receiver: Receiver::start().await.expect("receiver starts"),

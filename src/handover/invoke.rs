@@ -1,0 +1,242 @@
+//! Invoking this Lambda function again, asynchronously, to carry on a wait.
+
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
+use aws_sigv4::sign::v4;
+use tokio::time::Instant;
+
+/// AWS credentials from the Lambda environment (the execution role's session).
+#[derive(Clone)]
+pub struct AwsCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: Option<String>,
+}
+
+impl fmt::Debug for AwsCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AwsCredentials")
+            .field("access_key_id", &self.access_key_id)
+            .field("secret_access_key", &"***")
+            .field("session_token", &self.session_token.as_ref().map(|_| "***"))
+            .finish()
+    }
+}
+
+/// Everything needed to invoke this function again; present only on Lambda.
+#[derive(Debug, Clone)]
+pub struct HandoverSettings {
+    pub function_name: String,
+    pub region: String,
+    pub credentials: AwsCredentials,
+    /// `AWS_ENDPOINT_URL_LAMBDA` (or `AWS_ENDPOINT_URL`), as the AWS SDKs honour; else the
+    /// regional endpoint.
+    pub endpoint: String,
+}
+
+impl HandoverSettings {
+    /// `None` unless running as a Lambda function with credentials: then the wait cannot be
+    /// handed over and a long copy is answered FAILED in time instead.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Option<Self> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let region = get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION"))?;
+        let endpoint = get("AWS_ENDPOINT_URL_LAMBDA")
+            .or_else(|| get("AWS_ENDPOINT_URL"))
+            .unwrap_or_else(|| format!("https://lambda.{region}.amazonaws.com"));
+        Some(HandoverSettings {
+            function_name: get("AWS_LAMBDA_FUNCTION_NAME")?,
+            credentials: AwsCredentials {
+                access_key_id: get("AWS_ACCESS_KEY_ID")?,
+                secret_access_key: get("AWS_SECRET_ACCESS_KEY")?,
+                session_token: get("AWS_SESSION_TOKEN"),
+            },
+            endpoint: endpoint.trim_end_matches('/').to_string(),
+            region,
+        })
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum InvokeError {
+    #[error("Lambda Invoke was refused with HTTP {status}: {detail}")]
+    Refused { status: u16, detail: String },
+    #[error("Lambda Invoke could not be sent: {0}")]
+    Transport(String),
+    #[error("Lambda Invoke could not be signed: {0}")]
+    Signing(String),
+}
+
+/// Function names are letters, digits, `-` and `_` (ARNs add `:`); anything else is encoded.
+const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
+
+#[derive(Debug, Clone)]
+pub struct Invoker {
+    settings: HandoverSettings,
+    http: reqwest::Client,
+}
+
+impl Invoker {
+    pub fn new(settings: HandoverSettings) -> Self {
+        crate::tls::install_crypto_provider();
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(5))
+            .build()
+            .expect("a client with static settings always builds");
+        Invoker { settings, http }
+    }
+
+    pub fn function_name(&self) -> &str {
+        &self.settings.function_name
+    }
+
+    /// Queues an asynchronous invocation (`InvocationType=Event`) with `payload`.
+    pub async fn invoke_async(&self, payload: &[u8], deadline: Instant) -> Result<(), InvokeError> {
+        let url = format!(
+            "{}/2015-03-31/functions/{}/invocations",
+            self.settings.endpoint,
+            percent_encoding::utf8_percent_encode(&self.settings.function_name, PATH_SEGMENT)
+        );
+        let headers = [
+            ("content-type", "application/json"),
+            ("x-amz-invocation-type", "Event"),
+        ];
+        let signed = self.sign(&url, &headers, payload)?;
+        let mut request = self.http.post(&url).body(payload.to_vec());
+        for (name, value) in headers
+            .iter()
+            .copied()
+            .chain(signed.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        {
+            request = request.header(name, value);
+        }
+        let timeout = deadline
+            .saturating_duration_since(Instant::now())
+            .min(Duration::from_secs(10));
+        let response = request
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(|e| InvokeError::Transport(e.without_url().to_string()))?;
+        let status = response.status().as_u16();
+        if status == 202 {
+            return Ok(());
+        }
+        let detail: String = response
+            .text()
+            .await
+            .unwrap_or_default()
+            .chars()
+            .take(300)
+            .collect();
+        Err(InvokeError::Refused { status, detail })
+    }
+
+    /// The SigV4 headers (authorization, date, token, ...) for this request.
+    fn sign(
+        &self,
+        url: &str,
+        headers: &[(&str, &str)],
+        body: &[u8],
+    ) -> Result<Vec<(String, String)>, InvokeError> {
+        let creds = &self.settings.credentials;
+        let identity = aws_credential_types::Credentials::new(
+            &creds.access_key_id,
+            &creds.secret_access_key,
+            creds.session_token.clone(),
+            None,
+            "lambda-environment",
+        )
+        .into();
+        let params = v4::SigningParams::builder()
+            .identity(&identity)
+            .region(&self.settings.region)
+            .name("lambda")
+            .time(SystemTime::now())
+            .settings(SigningSettings::default())
+            .build()
+            .map_err(|e| InvokeError::Signing(e.to_string()))?
+            .into();
+        let signable = SignableRequest::new(
+            "POST",
+            url,
+            headers.iter().copied(),
+            SignableBody::Bytes(body),
+        )
+        .map_err(|e| InvokeError::Signing(e.to_string()))?;
+        let (instructions, _) = sign(signable, &params)
+            .map_err(|e| InvokeError::Signing(e.to_string()))?
+            .into_parts();
+        Ok(instructions
+            .headers()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| *k == name)
+                .map(|(_, v)| v.to_string())
+        }
+    }
+
+    const LAMBDA_ENV: [(&str, &str); 5] = [
+        ("AWS_LAMBDA_FUNCTION_NAME", "copy-fn"),
+        ("AWS_REGION", "eu-west-1"),
+        ("AWS_ACCESS_KEY_ID", "ASIAEXAMPLE"),
+        ("AWS_SECRET_ACCESS_KEY", "secret"),
+        ("AWS_SESSION_TOKEN", "token"),
+    ];
+
+    #[test]
+    fn settings_come_from_the_lambda_environment() {
+        let s = HandoverSettings::from_lookup(env(&LAMBDA_ENV)).unwrap();
+        assert_eq!(s.function_name, "copy-fn");
+        assert_eq!(s.endpoint, "https://lambda.eu-west-1.amazonaws.com");
+        let shown = format!("{s:?}");
+        assert!(
+            !shown.contains("secret\"") && !shown.contains("\"token"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn the_endpoint_can_be_overridden_as_the_sdks_allow() {
+        let mut vars = LAMBDA_ENV.to_vec();
+        vars.push(("AWS_ENDPOINT_URL_LAMBDA", "http://127.0.0.1:9001/"));
+        let s = HandoverSettings::from_lookup(env(&vars)).unwrap();
+        assert_eq!(s.endpoint, "http://127.0.0.1:9001");
+    }
+
+    #[test]
+    fn without_a_function_name_or_credentials_there_is_no_hand_over() {
+        for missing in [
+            "AWS_LAMBDA_FUNCTION_NAME",
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_REGION",
+        ] {
+            let vars: Vec<_> = LAMBDA_ENV
+                .iter()
+                .copied()
+                .filter(|(k, _)| *k != missing)
+                .collect();
+            assert!(
+                HandoverSettings::from_lookup(env(&vars)).is_none(),
+                "{missing}"
+            );
+        }
+    }
+}

@@ -26,7 +26,7 @@ fn load(name: &str) -> Value {
     serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path} is not JSON: {e}"))
 }
 
-fn section<'a>(template: &'a Value, key: &str) -> Map<String, Value> {
+fn section(template: &Value, key: &str) -> Map<String, Value> {
     template
         .get(key)
         .and_then(Value::as_object)

@@ -35,6 +35,9 @@ enum Command {
     Emulator(EmulatorArgs),
     /// Write the CloudFormation registry schemas of both resource types (or check them).
     Schema(SchemaArgs),
+    /// Run as an Alibaba Cloud Function Compute 3.0 custom runtime: serve POST /invoke
+    /// (one custom-resource event per request) until stopped.
+    Serve(ServeArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -76,6 +79,23 @@ struct SchemaArgs {
     check: bool,
 }
 
+#[derive(Debug, clap::Args)]
+struct ServeArgs {
+    /// Port to listen on [default: FC_SERVER_PORT, else 9000].
+    #[arg(long)]
+    port: Option<u16>,
+    /// Address to listen on.
+    #[arg(long, default_value = "0.0.0.0")]
+    host: String,
+    /// Seconds one event may take, from its arrival. Set it to the function's timeout in
+    /// Function Compute (FC does not tell a custom runtime its timeout).
+    #[arg(long, default_value_t = 900.0, value_parser = positive_seconds)]
+    timeout: f64,
+}
+
+/// Function Compute's default port for a custom runtime.
+const FC_DEFAULT_PORT: u16 = 9000;
+
 fn positive_seconds(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
         Ok(v) if v.is_finite() && v > 0.0 => Ok(v),
@@ -104,6 +124,27 @@ pub async fn run(started: Instant, args: impl IntoIterator<Item = std::ffi::OsSt
             }
         }
         Command::Schema(args) => schema(args),
+        Command::Serve(args) => serve(args).await,
+    }
+}
+
+async fn serve(args: ServeArgs) -> ExitCode {
+    let port = match args.port {
+        Some(port) => port,
+        None => match std::env::var("FC_SERVER_PORT") {
+            Ok(v) => match v.trim().parse() {
+                Ok(port) => port,
+                Err(_) => return fail(format!("FC_SERVER_PORT={v:?} is not a port number")),
+            },
+            Err(_) => FC_DEFAULT_PORT,
+        },
+    };
+    let config = crate::serve::ServeConfig {
+        timeout: Duration::from_secs_f64(args.timeout),
+    };
+    match crate::serve::run(&args.host, port, config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => fail(format!("serve on {}:{port}: {e}", args.host)),
     }
 }
 

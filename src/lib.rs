@@ -16,5 +16,6 @@ pub mod lifecycle;
 pub mod logging;
 pub mod model;
 pub mod receiver;
+pub mod serve;
 pub mod settings;
 pub mod tls;

@@ -25,6 +25,13 @@ pub async fn run() -> Result<(), Error> {
 /// that could not answer returns an error.
 async fn invoke(handler: &Handler, event: LambdaEvent<Value>) -> Result<Value, Error> {
     let deadline = instant_from_epoch_millis(event.context.deadline);
+    tracing::debug!(
+        deadline_ms = event.context.deadline,
+        remaining_ms = deadline
+            .saturating_duration_since(Instant::now())
+            .as_millis() as u64,
+        "invocation deadline"
+    );
     let raw = serde_json::to_vec(&event.payload)?;
     match handler.handle(&raw, deadline).await {
         Ok(handled) => Ok(json!({
@@ -41,9 +48,41 @@ async fn invoke(handler: &Handler, event: LambdaEvent<Value>) -> Result<Value, E
     }
 }
 
+/// Lambda gives the deadline as Unix epoch milliseconds, but `cargo lambda watch` gives the
+/// function's timeout in milliseconds instead; a value too small to be a date is read as
+/// a duration from now.
 fn instant_from_epoch_millis(deadline_ms: u64) -> Instant {
+    const YEAR_2001_MS: u64 = 978_307_200_000;
+    if deadline_ms < YEAR_2001_MS {
+        return Instant::now() + Duration::from_millis(deadline_ms);
+    }
     let now_ms = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
     Instant::now() + Duration::from_millis(deadline_ms.saturating_sub(now_ms))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn epoch_deadlines_and_cargo_lambda_timeouts_both_give_the_time_left() {
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        let left = |ms| instant_from_epoch_millis(ms).saturating_duration_since(Instant::now());
+        let real = left(now_ms + 900_000);
+        assert!(
+            real > Duration::from_secs(899) && real <= Duration::from_secs(900),
+            "{real:?}"
+        );
+        let watch = left(600_000);
+        assert!(
+            watch > Duration::from_secs(599) && watch <= Duration::from_secs(600),
+            "{watch:?}"
+        );
+        assert_eq!(left(now_ms - 1_000), Duration::ZERO);
+    }
 }

@@ -96,7 +96,10 @@ impl Handler {
                     request_id = %event.target.request_id,
                 );
                 async {
-                    let answer = self.decide(&event, deadline).await;
+                    let answer = match self.prepare(&event) {
+                        Ok(ready) => self.run(&event, ready, deadline).await,
+                        Err(answer) => answer,
+                    };
                     self.answer(&event.target, &answer, deadline).await
                 }
                 .instrument(span)
@@ -115,15 +118,33 @@ impl Handler {
                 );
                 async {
                     tracing::warn!(%error, "malformed event");
-                    let physical = target
-                        .physical_resource_id
-                        .clone()
-                        .unwrap_or_else(|| FAILED_CREATE_MARKER.to_string());
-                    let answer = Answer::failed(physical, format!("Malformed event: {error}"));
+                    let answer = malformed_event_answer(&target, &error);
                     self.answer(&target, &answer, deadline).await
                 }
                 .instrument(span)
                 .await
+            }
+        }
+    }
+
+    /// The answer `handle` would send for `raw` when it is decided before any ECS call
+    /// (a malformed event, an unknown type, invalid properties, a configuration problem, a
+    /// Delete of an id this handler never created), without sending it. `Ok(None)`: the
+    /// event needs ECS. `Err`: the event cannot be answered at all. It shares every step
+    /// with `handle`, so property tests can afford many cases without HTTP.
+    pub fn answer_without_ecs(
+        &self,
+        raw: &[u8],
+    ) -> Result<Option<(AnswerTarget, Answer)>, EventError> {
+        match envelope::parse(raw) {
+            Ok(event) => Ok(self
+                .prepare(&event)
+                .err()
+                .map(|answer| (event.target, answer))),
+            Err(Rejected::Unanswerable(error)) => Err(error),
+            Err(Rejected::Invalid { target, error }) => {
+                let answer = malformed_event_answer(&target, &error);
+                Ok(Some((*target, answer)))
             }
         }
     }
@@ -157,7 +178,8 @@ impl Handler {
         }
     }
 
-    async fn decide(&self, event: &Event, deadline: Instant) -> Answer {
+    /// Everything decided before ECS: the answer when that is already the end.
+    fn prepare(&self, event: &Event) -> Result<Ready, Answer> {
         let physical_in = event
             .target
             .physical_resource_id
@@ -165,13 +187,13 @@ impl Handler {
             .unwrap_or_else(|| FAILED_CREATE_MARKER.to_string());
         let flavour = match flavour_of(event) {
             Ok(f) => f,
-            Err(reason) => return Answer::failed(physical_in, reason),
+            Err(reason) => return Err(Answer::failed(physical_in, reason)),
         };
         if event.request_type == RequestType::Delete
             && crate::lifecycle::is_foreign_physical_id(&physical_in)
         {
             tracing::info!(physical_resource_id = %physical_in, "nothing was created; delete succeeds without calls");
-            return Answer::success(physical_in, HashMap::new());
+            return Err(Answer::success(physical_in, HashMap::new()));
         }
         let ctx = Context {
             stack_region_id: event.region_id.clone(),
@@ -181,25 +203,46 @@ impl Handler {
         let spec = match model::validate(flavour, &effective_properties(&event.properties), &ctx) {
             Ok(spec) => spec,
             Err(violations) => {
-                return Answer::failed(
+                return Err(Answer::failed(
                     physical_in,
                     format!(
                         "Invalid properties for {}: {violations}",
                         flavour.type_name()
                     ),
-                )
+                ))
             }
         };
         let ecs = match &self.ecs {
             Ok(ecs) => Arc::clone(ecs),
             Err(problem) => {
-                return Answer::failed(physical_in, format!("Configuration error: {problem}"))
+                return Err(Answer::failed(
+                    physical_in,
+                    format!("Configuration error: {problem}"),
+                ))
             }
         };
         let old_spec = event
             .old_properties
             .as_ref()
             .and_then(|old| model::validate(flavour, &effective_properties(old), &ctx).ok());
+        Ok(Ready {
+            flavour,
+            spec,
+            old_spec,
+            ecs,
+            physical_in,
+        })
+    }
+
+    /// Runs the lifecycle against ECS and turns its outcome into the answer.
+    async fn run(&self, event: &Event, ready: Ready, deadline: Instant) -> Answer {
+        let Ready {
+            flavour,
+            spec,
+            old_spec,
+            ecs,
+            physical_in,
+        } = ready;
         let budget = budget_for(deadline);
         let journal = Journal::default();
         let work = run_lifecycle(
@@ -258,6 +301,23 @@ impl Handler {
             }
         }
     }
+}
+
+/// What ECS work needs, once the event passed every check.
+struct Ready {
+    flavour: Flavour,
+    spec: CopySpec,
+    old_spec: Option<CopySpec>,
+    ecs: Arc<EcsClient>,
+    physical_in: String,
+}
+
+fn malformed_event_answer(target: &AnswerTarget, error: &EventError) -> Answer {
+    let physical = target
+        .physical_resource_id
+        .clone()
+        .unwrap_or_else(|| FAILED_CREATE_MARKER.to_string());
+    Answer::failed(physical, format!("Malformed event: {error}"))
 }
 
 #[allow(clippy::too_many_arguments)]

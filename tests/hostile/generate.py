@@ -106,10 +106,11 @@ for field in ["RequestType", "StackId", "RequestId", "LogicalResourceId", "Resou
     del event[field]
     add(f"field-{field}-missing", event, "FAILED", field, "is required")
 for value in ["Destroy", "create", "CREATE", "Update ", "Créer", "x" * 10000, "Delete\u0000"]:
-    event = cfn()
-    event["RequestType"] = value
-    add(f"request-type-unknown-{len(cases)}", event, "FAILED", "RequestType",
-        "must be Create, Update or Delete")
+    for envelope, make in (("cfn", cfn), ("ros", ros)):
+        event = make()
+        event["RequestType"] = value
+        add(f"request-type-unknown-{len(cases)}-{envelope}", event, "FAILED", "RequestType",
+            "must be Create, Update or Delete")
 for rt in ["Update", "Delete"]:
     for envelope, make in (("cfn", cfn), ("ros", ros)):
         event = make(rt)

@@ -224,6 +224,14 @@ fn checked_event(obj: &Map<String, Value>, target: &AnswerTarget) -> Result<Even
     }
     let properties = object_field(obj, "ResourceProperties")?;
     let old_properties = match request_type {
+        // Without the old properties an Update cannot tell an in-place change from a
+        // replacement, and guessing would start a copy no stack asked for.
+        RequestType::Update if obj.get("OldResourceProperties").is_none_or(Value::is_null) => {
+            return Err(EventError::field(
+                "OldResourceProperties",
+                "is required for Update",
+            ))
+        }
         RequestType::Update => Some(object_field(obj, "OldResourceProperties")?),
         _ => None,
     };

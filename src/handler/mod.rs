@@ -114,7 +114,11 @@ impl Handler {
                     request_id = %event.target.request_id,
                 );
                 async {
-                    match self.decide(&event, deadline).await {
+                    let decision = match self.prepare(&event) {
+                        Ok(ready) => self.run(&event, ready, deadline).await,
+                        Err(answer) => Decision::Answer(answer),
+                    };
+                    match decision {
                         Decision::Answer(answer) => {
                             self.answer(&event.target, &answer, deadline).await
                         }
@@ -143,15 +147,33 @@ impl Handler {
                 );
                 async {
                     tracing::warn!(%error, "malformed event");
-                    let physical = target
-                        .physical_resource_id
-                        .clone()
-                        .unwrap_or_else(|| FAILED_CREATE_MARKER.to_string());
-                    let answer = Answer::failed(physical, format!("Malformed event: {error}"));
+                    let answer = malformed_event_answer(&target, &error);
                     self.answer(&target, &answer, deadline).await
                 }
                 .instrument(span)
                 .await
+            }
+        }
+    }
+
+    /// The answer `handle` would send for `raw` when it is decided before any ECS call
+    /// (a malformed event, an unknown type, invalid properties, a configuration problem, a
+    /// refused continuation, a Delete of an id this handler never created), without sending
+    /// it. `Ok(None)`: the event needs ECS. `Err`: the event cannot be answered at all. It
+    /// shares every step with `handle`, so property tests can afford many cases without HTTP.
+    pub fn answer_without_ecs(
+        &self,
+        raw: &[u8],
+    ) -> Result<Option<(AnswerTarget, Answer)>, EventError> {
+        match envelope::parse(raw) {
+            Ok(event) => Ok(self
+                .prepare(&event)
+                .err()
+                .map(|answer| (event.target, answer))),
+            Err(Rejected::Unanswerable(error)) => Err(error),
+            Err(Rejected::Invalid { target, error }) => {
+                let answer = malformed_event_answer(&target, &error);
+                Ok(Some((*target, answer)))
             }
         }
     }
@@ -185,22 +207,23 @@ impl Handler {
         }
     }
 
-    async fn decide(&self, event: &Event, deadline: Instant) -> Decision {
+    /// Everything decided before ECS; `Err` is the answer when that is already the end.
+    fn prepare(&self, event: &Event) -> Result<Ready, Answer> {
         let physical_in = event
             .target
             .physical_resource_id
             .clone()
             .unwrap_or_else(|| FAILED_CREATE_MARKER.to_string());
-        let fail = |reason: String| Decision::Answer(Answer::failed(physical_in.clone(), reason));
+        let fail = |reason: String| Answer::failed(physical_in.clone(), reason);
         let flavour = match flavour_of(event) {
             Ok(f) => f,
-            Err(reason) => return fail(reason),
+            Err(reason) => return Err(fail(reason)),
         };
         if event.request_type == RequestType::Delete
             && crate::lifecycle::is_foreign_physical_id(&physical_in)
         {
             tracing::info!(physical_resource_id = %physical_in, "nothing was created; delete succeeds without calls");
-            return Decision::Answer(Answer::success(physical_in, HashMap::new()));
+            return Err(Answer::success(physical_in, HashMap::new()));
         }
         let ctx = Context {
             stack_region_id: event.region_id.clone(),
@@ -210,21 +233,21 @@ impl Handler {
         let spec = match model::validate(flavour, &effective_properties(&event.properties), &ctx) {
             Ok(spec) => spec,
             Err(violations) => {
-                return fail(format!(
+                return Err(fail(format!(
                     "Invalid properties for {}: {violations}",
                     flavour.type_name()
-                ))
+                )))
             }
         };
         let ecs = match &self.ecs {
             Ok(ecs) => Arc::clone(ecs),
-            Err(problem) => return fail(format!("Configuration error: {problem}")),
+            Err(problem) => return Err(fail(format!("Configuration error: {problem}"))),
         };
         let key = self.record_key().unwrap_or_default();
         let resume =
             match Continuation::from_event(&event.raw, &event.target, event.request_type, &key) {
                 Ok(resume) => resume,
-                Err(refused) => return fail(format!("Refused to resume: {refused}")),
+                Err(refused) => return Err(fail(format!("Refused to resume: {refused}"))),
             };
         let hand_overs_so_far = resume.as_ref().map_or(0, |r| r.hand_overs);
         let hand_over = match &self.invoker {
@@ -239,6 +262,32 @@ impl Handler {
             }
             _ => None,
         };
+        let old_spec = event
+            .old_properties
+            .as_ref()
+            .and_then(|old| model::validate(flavour, &effective_properties(old), &ctx).ok());
+        Ok(Ready {
+            flavour,
+            spec,
+            old_spec,
+            ecs,
+            physical_in,
+            resume,
+            hand_over,
+        })
+    }
+
+    /// Runs the lifecycle against ECS and turns its outcome into the answer (or hand-over).
+    async fn run(&self, event: &Event, ready: Ready, deadline: Instant) -> Decision {
+        let Ready {
+            flavour,
+            spec,
+            old_spec,
+            ecs,
+            physical_in,
+            resume,
+            hand_over,
+        } = ready;
         let budget = budget_for(deadline, hand_over.is_some());
         let journal = Journal::default();
         let work = Work {
@@ -246,10 +295,7 @@ impl Handler {
             journal: journal.clone(),
             request_type: event.request_type,
             spec: spec.clone(),
-            old_spec: event
-                .old_properties
-                .as_ref()
-                .and_then(|old| model::validate(flavour, &effective_properties(old), &ctx).ok()),
+            old_spec,
             physical_id: physical_in.clone(),
             client_token: client_token(&event.target),
             budget,
@@ -314,4 +360,23 @@ impl Handler {
 enum Decision {
     Answer(Answer),
     HandedOver { image_id: String, hand_overs: u32 },
+}
+
+/// What ECS work needs, once the event passed every check.
+struct Ready {
+    flavour: crate::model::Flavour,
+    spec: crate::model::CopySpec,
+    old_spec: Option<crate::model::CopySpec>,
+    ecs: Arc<EcsClient>,
+    physical_in: String,
+    resume: Option<Continuation>,
+    hand_over: Option<HandOverContext>,
+}
+
+fn malformed_event_answer(target: &AnswerTarget, error: &EventError) -> Answer {
+    let physical = target
+        .physical_resource_id
+        .clone()
+        .unwrap_or_else(|| FAILED_CREATE_MARKER.to_string());
+    Answer::failed(physical, format!("Malformed event: {error}"))
 }

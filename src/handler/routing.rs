@@ -31,8 +31,11 @@ pub fn flavour_of(event: &Event) -> Result<Flavour, String> {
             )
         });
     }
+    // A hostile type name could fill the whole reason and push the rule out of it.
+    let shown: String = ty.chars().take(100).collect();
+    let ellipsis = if shown.len() < ty.len() { "…" } else { "" };
     Err(format!(
-        "ResourceType {ty:?} is not handled by this function: expected {}, {}, or a custom resource type \
+        "ResourceType {shown:?}{ellipsis} is not handled by this function: expected {}, {}, or a custom resource type \
          (Custom::*, AWS::CloudFormation::CustomResource, ALIYUN::ROS::CustomResource)",
         Flavour::ROS_TYPE,
         Flavour::TF_TYPE
@@ -113,6 +116,22 @@ mod tests {
         assert_eq!(a, client_token(&target("r1")));
         assert_ne!(a, client_token(&target("r2")));
         assert!(a.len() <= 64 && a.bytes().all(|b| b.is_ascii_graphic()));
+    }
+
+    #[test]
+    fn a_huge_unknown_type_is_shown_short_so_the_rule_survives() {
+        let raw = serde_json::json!({
+            "RequestType": "Create", "ResponseURL": "http://127.0.0.1:1/cb",
+            "StackId": "s", "RequestId": "r", "LogicalResourceId": "Copy",
+            "ResourceType": "A".repeat(10_000), "ResourceProperties": {}
+        });
+        let event = crate::envelope::parse(raw.to_string().as_bytes()).unwrap();
+        let reason = flavour_of(&event).unwrap_err();
+        assert!(reason.len() < 400, "{}", reason.len());
+        assert!(
+            reason.contains("is not handled by this function"),
+            "{reason}"
+        );
     }
 
     #[tokio::test(start_paused = true)]

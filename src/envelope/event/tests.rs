@@ -164,3 +164,21 @@ fn debug_output_hides_the_presigned_signature() {
     let shown = format!("{event:?}");
     assert!(!shown.contains("X-Amz-Signature=abc"), "{shown}");
 }
+
+#[test]
+fn an_update_without_old_properties_is_refused_not_guessed() {
+    for missing in [None, Some(Value::Null)] {
+        let mut e = ros_update();
+        match &missing {
+            None => e.as_object_mut().unwrap().remove("OldResourceProperties"),
+            Some(v) => e
+                .as_object_mut()
+                .unwrap()
+                .insert("OldResourceProperties".into(), v.clone()),
+        };
+        assert_eq!(
+            invalid_error(&e),
+            EventError::field("OldResourceProperties", "is required for Update")
+        );
+    }
+}

@@ -71,9 +71,13 @@ pub fn property_path(location: &Location) -> String {
 }
 
 /// Joins a child property onto a path made by [`property_path`].
-/// Names that are not plain identifiers are quoted so the path stays readable (`Properties[""]`).
+/// Names that are not plain identifiers are quoted so the path stays readable (`Properties[""]`),
+/// and long ones are clipped so that the rule after them still fits in the answer.
 pub fn child_path(parent: &str, name: &str) -> String {
-    let plain = !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    const LONGEST_PLAIN_NAME: usize = 64;
+    let plain = !name.is_empty()
+        && name.len() <= LONGEST_PLAIN_NAME
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
     if !plain {
         let quoted: String = show_value(&Value::String(name.to_string()));
         format!("{parent}[{quoted}]")

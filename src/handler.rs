@@ -5,7 +5,7 @@
 //! nowhere else.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use sha1::{Digest, Sha1};
@@ -45,19 +45,29 @@ pub enum HandleError {
     },
 }
 
+/// The HTTP clients are built on first use: each loads the system's root certificates
+/// (about 6 ms), which would otherwise delay the Lambda runtime's first poll for work.
 pub struct Handler {
-    ecs: Result<Arc<EcsClient>, String>,
-    callback: Callback,
+    ecs: OnceLock<Result<Arc<EcsClient>, String>>,
+    callback: OnceLock<Callback>,
     settings: Settings,
 }
 
 impl Handler {
+    pub fn new(settings: Settings) -> Self {
+        Handler {
+            ecs: OnceLock::new(),
+            callback: OnceLock::new(),
+            settings,
+        }
+    }
+
     /// Builds the ECS client from the settings; a configuration problem is kept and reported
     /// to each stack that needs ECS, rather than crashing the function.
-    pub fn new(settings: Settings) -> Self {
-        let ecs = match &settings.credentials {
+    fn ecs(&self) -> &Result<Arc<EcsClient>, String> {
+        self.ecs.get_or_init(|| match &self.settings.credentials {
             Ok(Some(credentials)) => {
-                EcsClient::new(credentials.clone(), settings.ecs_endpoint.as_deref())
+                EcsClient::new(credentials.clone(), self.settings.ecs_endpoint.as_deref())
                     .map(Arc::new)
                     .map_err(|e| e.to_string())
             }
@@ -67,18 +77,13 @@ impl Handler {
                     .to_string(),
             ),
             Err(e) => Err(e.clone()),
-        };
-        Handler {
-            ecs,
-            callback: Callback::new(),
-            settings,
-        }
+        })
     }
 
     pub fn with_client(ecs: EcsClient, settings: Settings) -> Self {
         Handler {
-            ecs: Ok(Arc::new(ecs)),
-            callback: Callback::new(),
+            ecs: OnceLock::from(Ok(Arc::new(ecs))),
+            callback: OnceLock::new(),
             settings,
         }
     }
@@ -145,7 +150,12 @@ impl Handler {
             url = %envelope::redact_url(&target.response_url),
             "answering"
         );
-        match self.callback.deliver(target, &body, deadline).await {
+        match self
+            .callback
+            .get_or_init(Callback::new)
+            .deliver(target, &body, deadline)
+            .await
+        {
             Ok(delivery) => Ok(Handled { body, delivery }),
             Err(source) => {
                 tracing::error!(error = %source, "answer not delivered");
@@ -190,7 +200,7 @@ impl Handler {
                 )
             }
         };
-        let ecs = match &self.ecs {
+        let ecs = match self.ecs() {
             Ok(ecs) => Arc::clone(ecs),
             Err(problem) => {
                 return Answer::failed(physical_in, format!("Configuration error: {problem}"))

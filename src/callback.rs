@@ -20,7 +20,6 @@ const QUICK_DELAYS: [Duration; 3] = [
 const SLOW_DELAY_START: Duration = Duration::from_secs(2);
 const SLOW_DELAY_CAP: Duration = Duration::from_secs(10);
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
@@ -48,21 +47,13 @@ pub enum CallbackError {
     BadUrl { url: String, detail: String },
 }
 
-/// Sends answers; one per process, reused across invocations.
-#[derive(Debug, Clone)]
-pub struct Callback {
-    http: reqwest::Client,
-}
+/// Sends answers over the process-wide HTTPS client.
+#[derive(Debug, Clone, Default)]
+pub struct Callback;
 
 impl Callback {
     pub fn new() -> Self {
-        crate::tls::install_crypto_provider();
-        let http = reqwest::Client::builder()
-            .connect_timeout(CONNECT_TIMEOUT)
-            .user_agent(concat!("ecs-image-copy/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .expect("a client with static settings always builds");
-        Callback { http }
+        Callback
     }
 
     pub async fn deliver(
@@ -129,10 +120,10 @@ impl Callback {
         body: &AnswerBody,
         timeout: Duration,
     ) -> Result<u16, String> {
+        let http = crate::tls::shared_client();
         let request = match engine {
-            Engine::CloudFormation => self.http.put(url).header(reqwest::header::CONTENT_TYPE, ""),
-            Engine::Ros => self
-                .http
+            Engine::CloudFormation => http.put(url).header(reqwest::header::CONTENT_TYPE, ""),
+            Engine::Ros => http
                 .post(url)
                 .header(reqwest::header::CONTENT_TYPE, "application/json")
                 .header(reqwest::header::ACCEPT, "application/json")
@@ -149,12 +140,6 @@ impl Callback {
             // reqwest prints the URL in its errors; the query holds the signature.
             .map_err(|e| e.without_url().to_string())?;
         Ok(response.status().as_u16())
-    }
-}
-
-impl Default for Callback {
-    fn default() -> Self {
-        Self::new()
     }
 }
 

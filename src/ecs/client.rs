@@ -51,17 +51,10 @@ impl EcsClient {
             Some(url) => Endpoints::with_override(url)?,
             None => Endpoints::official(),
         };
-        let transport =
-            ReqwestTransport::new(ReqwestTransport::DEFAULT_CONNECT_TIMEOUT).map_err(|source| {
-                EcsError::Transport {
-                    action: "client setup".to_string(),
-                    source,
-                }
-            })?;
         Ok(Self::with_transport(
             credentials,
             endpoints,
-            Arc::new(transport),
+            Arc::new(ReqwestTransport::shared()),
             RetryPolicy::default(),
         ))
     }

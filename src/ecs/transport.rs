@@ -103,7 +103,8 @@ pub fn strip_url_queries(text: &str) -> String {
 }
 
 pub struct ReqwestTransport {
-    client: reqwest::Client,
+    /// `None`: the process-wide client (built on first use; see `crate::tls::shared_client`).
+    client: Option<reqwest::Client>,
 }
 
 impl ReqwestTransport {
@@ -117,7 +118,14 @@ impl ReqwestTransport {
             .user_agent(concat!("ecs-image-copy/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| TransportError::other(&error_chain(&e.without_url())))?;
-        Ok(ReqwestTransport { client })
+        Ok(ReqwestTransport {
+            client: Some(client),
+        })
+    }
+
+    /// Uses the process-wide HTTPS client, shared with the rest of the program.
+    pub fn shared() -> Self {
+        ReqwestTransport { client: None }
     }
 
     async fn exchange(
@@ -125,9 +133,13 @@ impl ReqwestTransport {
         request: HttpRequest,
         timeout: Duration,
     ) -> Result<HttpResponse, TransportError> {
+        let client = match &self.client {
+            Some(own) => own.clone(),
+            None => crate::tls::shared_client(),
+        };
         let builder = match request.method {
-            Method::Get => self.client.get(&request.url),
-            Method::Post => self.client.post(&request.url),
+            Method::Get => client.get(&request.url),
+            Method::Post => client.post(&request.url),
         };
         let builder = match request.body {
             Some(body) => builder

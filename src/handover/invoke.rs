@@ -78,17 +78,11 @@ const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANU
 #[derive(Debug, Clone)]
 pub struct Invoker {
     settings: HandoverSettings,
-    http: reqwest::Client,
 }
 
 impl Invoker {
     pub fn new(settings: HandoverSettings) -> Self {
-        crate::tls::install_crypto_provider();
-        let http = reqwest::Client::builder()
-            .connect_timeout(Duration::from_secs(5))
-            .build()
-            .expect("a client with static settings always builds");
-        Invoker { settings, http }
+        Invoker { settings }
     }
 
     pub fn function_name(&self) -> &str {
@@ -107,7 +101,7 @@ impl Invoker {
             ("x-amz-invocation-type", "Event"),
         ];
         let signed = self.sign(&url, &headers, payload)?;
-        let mut request = self.http.post(&url).body(payload.to_vec());
+        let mut request = crate::tls::shared_client().post(&url).body(payload.to_vec());
         for (name, value) in headers
             .iter()
             .copied()

@@ -1,0 +1,304 @@
+"""Side-by-side measurements of ecs-image-copy and the Python baseline, in one run.
+
+A fake Lambda Runtime API and a ResponseURL receiver on 127.0.0.1 (this process), the ECS
+emulator as its own process (`ecs-image-copy emulator`), and the function under test spawned
+as a Lambda bootstrap with AWS_LAMBDA_RUNTIME_API pointing here. Both functions are driven
+identically; results go to a JSON file that scripts/bench turns into BENCHMARKS.md.
+
+    harness.py BINARY OUT.json [--smoke]
+"""
+
+import json
+import os
+import queue
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EVENTS = os.path.join(ROOT, "tests", "events")
+KEY_ID = "LTAIbenchKey0000000001"
+SECRET = "bench-secret-000000000000000000"
+SOURCE = ("m-bp1demo0source0001", "cn-hangzhou")
+DEST_REGION = "cn-shanghai"
+
+
+class Runtime:
+    """The Lambda Runtime API: hands out queued events, collects responses."""
+
+    def __init__(self):
+        self.events = queue.Queue()
+        self.responses = queue.Queue()
+        self.first_next = queue.Queue()
+        self.handed_at = {}
+        runtime = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            # Headers and body go out in separate writes: without this, Nagle + delayed ACK
+            # add 40 ms to every exchange.
+            disable_nagle_algorithm = True
+
+            def log_message(self, *args):
+                pass
+
+            def do_GET(self):
+                arrived = time.perf_counter()
+                if not self.path.endswith("/invocation/next"):
+                    self.send_error(404)
+                    return
+                runtime.first_next.put(arrived)
+                event = runtime.events.get()
+                if event is None:
+                    self.close_connection = True
+                    return
+                request_id, body = event
+                deadline_ms = int((time.time() + 900) * 1000)
+                data = json.dumps(body).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("Lambda-Runtime-Aws-Request-Id", request_id)
+                self.send_header("Lambda-Runtime-Deadline-Ms", str(deadline_ms))
+                self.send_header("Lambda-Runtime-Invoked-Function-Arn",
+                                 "arn:aws:lambda:us-east-1:123456789012:function:bench")
+                self.send_header("Lambda-Runtime-Trace-Id", "Root=1-00000000-000000000000000000000000")
+                self.end_headers()
+                runtime.handed_at[request_id] = time.perf_counter()
+                self.wfile.write(data)
+
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                self.send_response(202)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                runtime.responses.put((self.path, body))
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.address = "127.0.0.1:%d" % self.server.server_address[1]
+
+    def close(self):
+        self.events.put(None)  # release a GET next still held
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Receiver:
+    """The stack engine's ResponseURL: timestamps each answer by its path."""
+
+    def __init__(self):
+        self.answers = queue.Queue()
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+            # Headers and body go out in separate writes: without this, Nagle + delayed ACK
+            # add 40 ms to every exchange.
+            disable_nagle_algorithm = True
+
+            def log_message(self, *args):
+                pass
+
+            def _answer(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length)
+                arrived = time.perf_counter()
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                receiver.answers.put((self.path, arrived, json.loads(body)))
+
+            do_PUT = _answer
+            do_POST = _answer
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.base = "http://127.0.0.1:%d" % self.server.server_address[1]
+
+
+def start_emulator(binary, copy_seconds, images):
+    args = [binary, "emulator", "--port", "0", "--copy-seconds", str(copy_seconds),
+            "--image", "%s:%s" % SOURCE]
+    for image_id in images:
+        args += ["--image", "%s:%s" % (image_id, DEST_REGION)]
+    env = dict(os.environ, ALIBABA_CLOUD_ACCESS_KEY_ID=KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET=SECRET)
+    env.pop("ALIBABA_CLOUD_SECURITY_TOKEN", None)
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env, text=True)
+    endpoint = proc.stdout.readline().strip()
+    if not endpoint.startswith("http://127.0.0.1:"):
+        raise SystemExit("emulator did not start: %r" % endpoint)
+    return proc, endpoint
+
+
+def function_env(runtime, endpoint):
+    env = {
+        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
+        "AWS_LAMBDA_RUNTIME_API": runtime.address,
+        "AWS_LAMBDA_FUNCTION_NAME": "bench",
+        "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "128",
+        "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/bench",
+        "AWS_LAMBDA_LOG_STREAM_NAME": "bench-stream",
+        "AWS_REGION": "us-east-1",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "ALIBABA_CLOUD_ACCESS_KEY_ID": KEY_ID,
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": SECRET,
+        "ALIBABA_CLOUD_REGION_ID": DEST_REGION,
+        "ALIBABA_CLOUD_ECS_ENDPOINT": endpoint,
+        "RUST_LOG": "warn",
+        "BASELINE_POLL_SECONDS": "1",
+    }
+    return env
+
+
+class Function:
+    """One function under test, spawned as a Lambda bootstrap."""
+
+    def __init__(self, name, argv):
+        self.name = name
+        self.argv = argv
+        self.proc = None
+
+    def spawn(self, env):
+        spawned = time.perf_counter()
+        self.proc = subprocess.Popen(self.argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        return spawned
+
+    def stop(self, runtime):
+        """Ends the process; returns its peak RSS in KiB as the kernel reports it (wait4)."""
+        self.proc.send_signal(signal.SIGKILL)
+        _, _, usage = os.wait4(self.proc.pid, 0)
+        self.proc.returncode = -9
+        runtime.close()
+        return usage.ru_maxrss
+
+
+def load_event(name):
+    with open(os.path.join(EVENTS, name)) as f:
+        return json.load(f)
+
+
+def invoke(runtime, receiver, event, timeout=120):
+    """Hands one event to the function; returns (seconds event-in → answer-delivered, answer)."""
+    request_id = str(uuid.uuid4())
+    event = dict(event, ResponseURL="%s/cfn/%s?X-Amz-Signature=bench" % (receiver.base, request_id),
+                 RequestId=request_id)
+    runtime.events.put((request_id, event))
+    path, arrived, answer = receiver.answers.get(timeout=timeout)
+    assert request_id in path, (path, request_id)
+    runtime.responses.get(timeout=timeout)  # the invocation ended; the next GET is on its way
+    return arrived - runtime.handed_at.pop(request_id), answer
+
+
+def cold_start(function, endpoint, runs):
+    samples = []
+    for _ in range(runs):
+        runtime = Runtime()  # one per process: nothing left over can reach the next one
+        spawned = function.spawn(function_env(runtime, endpoint))
+        first = runtime.first_next.get(timeout=30)
+        samples.append(first - spawned)
+        function.stop(runtime)
+    return samples
+
+
+def overhead(function, receiver, endpoint, image_ids):
+    """Delete of an existing image (DescribeImages, DeleteImage, DescribeImages) and no-op
+    Update (no ECS call), alternating, on one warm process."""
+    delete = load_event("cfn-tf-delete.json")
+    update = load_event("cfn-tf-update.json")
+    update["OldResourceProperties"] = update["ResourceProperties"]
+    runtime = Runtime()
+    function.spawn(function_env(runtime, endpoint))
+    deletes, updates = [], []
+    for image_id in image_ids:
+        took, answer = invoke(runtime, receiver, dict(delete, PhysicalResourceId=image_id))
+        assert answer["Status"] == "SUCCESS", answer
+        deletes.append(took)
+        took, answer = invoke(runtime, receiver, dict(update, PhysicalResourceId=image_id))
+        assert answer["Status"] == "SUCCESS", answer
+        updates.append(took)
+    rss = function.stop(runtime)
+    return deletes, updates, rss
+
+
+def lifecycle(function, receiver, endpoint):
+    """Create (a 2 s copy), in-place Update, Delete on a fresh process; peak RSS."""
+    runtime = Runtime()
+    function.spawn(function_env(runtime, endpoint))
+    took_create, answer = invoke(runtime, receiver, load_event("cfn-tf-create.json"))
+    assert answer["Status"] == "SUCCESS", answer
+    image_id = answer["PhysicalResourceId"]
+    _, answer = invoke(runtime, receiver, dict(load_event("cfn-tf-update.json"), PhysicalResourceId=image_id))
+    assert answer["Status"] == "SUCCESS" and answer["PhysicalResourceId"] == image_id, answer
+    _, answer = invoke(runtime, receiver, dict(load_event("cfn-tf-delete.json"), PhysicalResourceId=image_id))
+    assert answer["Status"] == "SUCCESS", answer
+    return function.stop(runtime), took_create
+
+
+def summary(samples):
+    ordered = sorted(samples)
+    p99 = ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
+    return {"n": len(samples), "median_ms": statistics.median(samples) * 1000, "p99_ms": p99 * 1000,
+            "min_ms": ordered[0] * 1000, "max_ms": ordered[-1] * 1000}
+
+
+def main():
+    binary, out = sys.argv[1], sys.argv[2]
+    smoke = "--smoke" in sys.argv
+    cold_runs = 3 if smoke else 30
+    overhead_pairs = 20 if smoke else 500
+    baseline_pairs = 10 if smoke else 500
+    python = os.path.join(ROOT, "benches", ".venv", "bin", "python")
+    functions = [
+        Function("ecs-image-copy", [os.path.abspath(binary)]),
+        Function("baseline", [python, os.path.join(ROOT, "benches", "baseline", "bootstrap.py")]),
+    ]
+    receiver = Receiver()
+    image_ids = ["m-uf6bench%08d" % i for i in range(2 * overhead_pairs)]
+    emulator, endpoint = start_emulator(binary, 2, image_ids)
+    results = {"smoke": smoke}
+    try:
+        # Interleaved so that both see the same machine state.
+        cold = {f.name: [] for f in functions}
+        for _ in range(cold_runs):
+            for f in functions:
+                cold[f.name] += cold_start(f, endpoint, 1)
+        results["cold_start"] = {name: summary(s) for name, s in cold.items()}
+        print("cold start:", {k: round(v["median_ms"], 2) for k, v in results["cold_start"].items()}, flush=True)
+
+        results["overhead"] = {}
+        offset = 0
+        for f, pairs in zip(functions, [overhead_pairs, baseline_pairs]):
+            deletes, updates, rss = overhead(f, receiver, endpoint, image_ids[offset:offset + pairs])
+            offset += pairs
+            results["overhead"][f.name] = {"delete": summary(deletes), "noop_update": summary(updates),
+                                           "all": summary(deletes + updates), "warm_rss_kib": rss}
+            print("overhead %s: %s" % (f.name, {k: round(v["median_ms"], 3) for k, v in results["overhead"][f.name].items() if k != "warm_rss_kib"}), flush=True)
+
+        results["memory"] = {}
+        for f in functions:
+            rss, create_s = lifecycle(f, receiver, endpoint)
+            results["memory"][f.name] = {"max_rss_kib": rss, "create_seconds_2s_copy": create_s}
+            print("lifecycle %s: max RSS %.1f MiB, create of a 2 s copy answered in %.2f s" % (f.name, rss / 1024, create_s), flush=True)
+    finally:
+        for f in functions:
+            if f.proc and f.proc.poll() is None:
+                f.proc.kill()
+                f.proc.wait()
+        emulator.terminate()
+        emulator.wait()
+    with open(out, "w") as fh:
+        json.dump(results, fh, indent=2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,6 +1,8 @@
 use std::process::ExitCode;
 
-#[tokio::main]
+// One thread: the work is waiting on HTTP, a Lambda function has a fraction of a vCPU, and
+// every worker thread would add to start-up time and memory.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let started = tokio::time::Instant::now();
     ecs_image_copy::logging::init();

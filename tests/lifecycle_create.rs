@@ -234,7 +234,10 @@ async fn events_of_no_known_type_are_answered_failed_with_the_rule() {
 async fn a_megabyte_reason_is_truncated_under_4096_bytes() {
     let world = World::new(Duration::from_millis(500)).await;
     let mut props = tf_props();
-    props[&"X".repeat(1 << 20)] = json!("unknown property with a huge name");
+    // Every unknown property is its own violation: thousands of them make a reason of megabytes.
+    for i in 0..6000 {
+        props[format!("Unknown{i:05}")] = json!(i);
+    }
     world
         .answer(&cfn_event(&world, "Create", "Custom::ImageCopy", &props))
         .await;

@@ -101,7 +101,9 @@ impl Invoker {
             ("x-amz-invocation-type", "Event"),
         ];
         let signed = self.sign(&url, &headers, payload)?;
-        let mut request = crate::tls::shared_client().post(&url).body(payload.to_vec());
+        let mut request = crate::tls::shared_client()
+            .post(&url)
+            .body(payload.to_vec());
         for (name, value) in headers
             .iter()
             .copied()

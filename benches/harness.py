@@ -174,12 +174,18 @@ class Function:
         return spawned
 
     def stop(self, runtime):
-        """Ends the process; returns its peak RSS in KiB as the kernel reports it (wait4)."""
+        """Ends the process; returns its peak RSS in KiB as the kernel reports it.
+
+        Read as VmHWM from /proc just before the kill, not as wait4's ru_maxrss: a child
+        forked from this Python process carries Python's own RSS as its peak from before
+        exec, which would be counted against the function under test."""
+        with open("/proc/%d/status" % self.proc.pid) as status:
+            peak = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
         self.proc.send_signal(signal.SIGKILL)
-        _, _, usage = os.wait4(self.proc.pid, 0)
+        os.wait4(self.proc.pid, 0)
         self.proc.returncode = -9
         runtime.close()
-        return usage.ru_maxrss
+        return peak
 
 
 def load_event(name):

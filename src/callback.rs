@@ -47,100 +47,87 @@ pub enum CallbackError {
     BadUrl { url: String, detail: String },
 }
 
-/// Sends answers over the process-wide HTTPS client.
-#[derive(Debug, Clone, Default)]
-pub struct Callback;
-
-impl Callback {
-    pub fn new() -> Self {
-        Callback
+/// Sends the answer to the engine's `ResponseURL` over the process-wide HTTPS client,
+/// retrying while `deadline` allows.
+pub async fn deliver(
+    target: &AnswerTarget,
+    body: &AnswerBody,
+    deadline: Instant,
+) -> Result<Delivery, CallbackError> {
+    let shown_url = redact_url(&target.response_url);
+    let url = reqwest::Url::parse(&target.response_url).map_err(|e| CallbackError::BadUrl {
+        url: shown_url.clone(),
+        detail: e.to_string(),
+    })?;
+    if url.as_str() != target.response_url {
+        // The URL crate re-encodes a few characters; a presigned signature over the
+        // original bytes may then fail, which the status check below will report.
+        tracing::warn!(url = %shown_url, "response URL is not in canonical form; it may be re-encoded");
     }
-
-    pub async fn deliver(
-        &self,
-        target: &AnswerTarget,
-        body: &AnswerBody,
-        deadline: Instant,
-    ) -> Result<Delivery, CallbackError> {
-        let shown_url = redact_url(&target.response_url);
-        let url = reqwest::Url::parse(&target.response_url).map_err(|e| CallbackError::BadUrl {
-            url: shown_url.clone(),
-            detail: e.to_string(),
-        })?;
-        if url.as_str() != target.response_url {
-            // The URL crate re-encodes a few characters; a presigned signature over the
-            // original bytes may then fail, which the status check below will report.
-            tracing::warn!(url = %shown_url, "response URL is not in canonical form; it may be re-encoded");
-        }
-        let mut attempts = 0u32;
-        let mut last_error;
-        loop {
-            attempts += 1;
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            let timeout = remaining.min(ATTEMPT_TIMEOUT);
-            match self
-                .send_once(target.engine, url.clone(), body, timeout)
-                .await
-            {
-                Ok(status) if (200..300).contains(&status) => {
-                    tracing::info!(url = %shown_url, status, attempts, "answer delivered");
-                    return Ok(Delivery {
-                        attempts,
-                        http_status: status,
-                    });
-                }
-                Ok(status) if !is_retryable_status(status) => {
-                    tracing::error!(url = %shown_url, status, attempts, "answer refused");
-                    return Err(CallbackError::Refused {
-                        url: shown_url,
-                        status,
-                        attempts,
-                    });
-                }
-                Ok(status) => last_error = format!("HTTP {status}"),
-                Err(e) => last_error = e,
-            }
-            let delay = retry_delay(attempts);
-            tracing::warn!(url = %shown_url, attempts, error = %last_error, ?delay, "answer not delivered; retrying");
-            if Instant::now() + delay >= deadline {
-                return Err(CallbackError::DeadlinePassed {
-                    url: shown_url,
+    let mut attempts = 0u32;
+    let mut last_error;
+    loop {
+        attempts += 1;
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        let timeout = remaining.min(ATTEMPT_TIMEOUT);
+        match send_once(target.engine, url.clone(), body, timeout).await {
+            Ok(status) if (200..300).contains(&status) => {
+                tracing::info!(url = %shown_url, status, attempts, "answer delivered");
+                return Ok(Delivery {
                     attempts,
-                    last: last_error,
+                    http_status: status,
                 });
             }
-            tokio::time::sleep(delay).await;
+            Ok(status) if !is_retryable_status(status) => {
+                tracing::error!(url = %shown_url, status, attempts, "answer refused");
+                return Err(CallbackError::Refused {
+                    url: shown_url,
+                    status,
+                    attempts,
+                });
+            }
+            Ok(status) => last_error = format!("HTTP {status}"),
+            Err(e) => last_error = e,
         }
+        let delay = retry_delay(attempts);
+        tracing::warn!(url = %shown_url, attempts, error = %last_error, ?delay, "answer not delivered; retrying");
+        if Instant::now() + delay >= deadline {
+            return Err(CallbackError::DeadlinePassed {
+                url: shown_url,
+                attempts,
+                last: last_error,
+            });
+        }
+        tokio::time::sleep(delay).await;
     }
+}
 
-    async fn send_once(
-        &self,
-        engine: Engine,
-        url: reqwest::Url,
-        body: &AnswerBody,
-        timeout: Duration,
-    ) -> Result<u16, String> {
-        let http = crate::tls::shared_client();
-        let request = match engine {
-            Engine::CloudFormation => http.put(url).header(reqwest::header::CONTENT_TYPE, ""),
-            Engine::Ros => http
-                .post(url)
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .header(reqwest::header::ACCEPT, "application/json")
-                .header(
-                    reqwest::header::DATE,
-                    httpdate::fmt_http_date(std::time::SystemTime::now()),
-                ),
-        };
-        let response = request
-            .body(body.json.clone())
-            .timeout(timeout)
-            .send()
-            .await
-            // reqwest prints the URL in its errors; the query holds the signature.
-            .map_err(|e| e.without_url().to_string())?;
-        Ok(response.status().as_u16())
-    }
+async fn send_once(
+    engine: Engine,
+    url: reqwest::Url,
+    body: &AnswerBody,
+    timeout: Duration,
+) -> Result<u16, String> {
+    let http = crate::tls::shared_client();
+    let request = match engine {
+        Engine::CloudFormation => http.put(url).header(reqwest::header::CONTENT_TYPE, ""),
+        Engine::Ros => http
+            .post(url)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .header(reqwest::header::ACCEPT, "application/json")
+            .header(
+                reqwest::header::DATE,
+                httpdate::fmt_http_date(std::time::SystemTime::now()),
+            ),
+    };
+    let response = request
+        .body(body.json.clone())
+        .timeout(timeout)
+        .send()
+        .await
+        // reqwest prints the URL in its errors; the query holds the signature.
+        .map_err(|e| e.without_url().to_string())?;
+    Ok(response.status().as_u16())
 }
 
 fn is_retryable_status(status: u16) -> bool {

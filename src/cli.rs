@@ -319,11 +319,20 @@ impl EmulatedRun {
     }
 }
 
+/// Whether `url` points at this machine: a loopback address or `localhost`.
 fn is_loopback_url(url: &str) -> bool {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let host = rest.split(['/', '?', '#']).next().unwrap_or_default();
-    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
-    host.starts_with("127.") || host.starts_with("localhost") || host.starts_with("[::1]")
+    let Ok(url) = reqwest::Url::parse(url) else {
+        return false;
+    };
+    match url.host_str() {
+        Some("localhost") => true,
+        Some(host) => host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback()),
+        None => false,
+    }
 }
 
 fn schema(args: SchemaArgs) -> ExitCode {
@@ -354,5 +363,29 @@ fn schema(args: SchemaArgs) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => fail(format!("writing schemas to {}: {e}", args.out.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_loopback_url;
+
+    #[test]
+    fn only_this_machine_counts_as_loopback() {
+        for url in [
+            "http://127.0.0.1:9/cb",
+            "http://127.8.0.1/",
+            "http://localhost:80/x?y",
+            "http://[::1]:5/",
+        ] {
+            assert!(is_loopback_url(url), "{url}");
+        }
+        for url in [
+            "https://localhost.example.com/",
+            "https://s3.amazonaws.com/127.0.0.1",
+            "not a url",
+        ] {
+            assert!(!is_loopback_url(url), "{url}");
+        }
     }
 }

@@ -111,8 +111,7 @@ impl ReqwestTransport {
     pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
     pub fn new(connect_timeout: Duration) -> Result<Self, TransportError> {
-        // Several parts of the program build clients; whoever is first installs the provider.
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        crate::tls::install_crypto_provider();
         let client = reqwest::Client::builder()
             .connect_timeout(connect_timeout)
             .user_agent(concat!("ecs-image-copy/", env!("CARGO_PKG_VERSION")))

@@ -17,7 +17,7 @@ use tracing::Instrument;
 pub use routing::{budget_for, client_token, effective_properties, flavour_of};
 use work::{failure_with_journal, panic_message, HandOverContext, Outcome, Work};
 
-use crate::callback::{Callback, CallbackError, Delivery};
+use crate::callback::{self, CallbackError, Delivery};
 use crate::ecs::EcsClient;
 use crate::envelope::{
     self, Answer, AnswerBody, AnswerTarget, Event, EventError, Rejected, RequestType,
@@ -54,7 +54,6 @@ pub enum HandleError {
 
 pub struct Handler {
     ecs: Result<Arc<EcsClient>, String>,
-    callback: Callback,
     invoker: Option<Invoker>,
     settings: Settings,
 }
@@ -86,7 +85,6 @@ impl Handler {
     fn build(ecs: Result<Arc<EcsClient>, String>, settings: Settings) -> Self {
         Handler {
             ecs,
-            callback: Callback::new(),
             invoker: settings.handover.clone().map(Invoker::new),
             settings,
         }
@@ -195,7 +193,7 @@ impl Handler {
             url = %envelope::redact_url(&target.response_url),
             "answering"
         );
-        match self.callback.deliver(target, &body, deadline).await {
+        match callback::deliver(target, &body, deadline).await {
             Ok(delivery) => Ok(Handled { body, delivery }),
             Err(source) => {
                 tracing::error!(error = %source, "answer not delivered");
@@ -215,7 +213,8 @@ impl Handler {
             .clone()
             .unwrap_or_else(|| FAILED_CREATE_MARKER.to_string());
         let fail = |reason: String| Answer::failed(physical_in.clone(), reason);
-        let flavour = match flavour_of(event) {
+        let properties = effective_properties(&event.properties);
+        let flavour = match flavour_of(&event.resource_type, &properties) {
             Ok(f) => f,
             Err(reason) => return Err(fail(reason)),
         };
@@ -230,7 +229,7 @@ impl Handler {
             configured_region_id: self.settings.region_id.clone(),
             default_timeout: self.settings.ros_timeout,
         };
-        let spec = match model::validate(flavour, &effective_properties(&event.properties), &ctx) {
+        let spec = match model::validate(flavour, &properties, &ctx) {
             Ok(spec) => spec,
             Err(violations) => {
                 return Err(fail(format!(
@@ -243,15 +242,19 @@ impl Handler {
             Ok(ecs) => Arc::clone(ecs),
             Err(problem) => return Err(fail(format!("Configuration error: {problem}"))),
         };
-        let key = self.record_key().unwrap_or_default();
-        let resume =
-            match Continuation::from_event(&event.raw, &event.target, event.request_type, &key) {
-                Ok(resume) => resume,
-                Err(refused) => return Err(fail(format!("Refused to resume: {refused}"))),
-            };
+        let key = self.record_key();
+        let resume = match Continuation::from_event(
+            &event.raw,
+            &event.target,
+            event.request_type,
+            key.as_deref(),
+        ) {
+            Ok(resume) => resume,
+            Err(refused) => return Err(fail(format!("Refused to resume: {refused}"))),
+        };
         let hand_overs_so_far = resume.as_ref().map_or(0, |r| r.hand_overs);
-        let hand_over = match &self.invoker {
-            Some(invoker) if hand_overs_so_far < MAX_HAND_OVERS && !key.is_empty() => {
+        let hand_over = match (&self.invoker, key) {
+            (Some(invoker), Some(key)) if hand_overs_so_far < MAX_HAND_OVERS => {
                 Some(HandOverContext {
                     invoker: invoker.clone(),
                     key,

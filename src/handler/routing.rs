@@ -5,7 +5,7 @@ use std::time::Duration;
 use sha1::{Digest, Sha1};
 use tokio::time::Instant;
 
-use crate::envelope::{AnswerTarget, Event};
+use crate::envelope::AnswerTarget;
 use crate::lifecycle::Budget;
 use crate::model::{self, Flavour};
 
@@ -15,25 +15,29 @@ const GENERIC_TYPES: [&str; 2] = [
     "ALIYUN::ROS::CustomResource",
 ];
 
-/// Which of the two types an event is (see the README for the rule).
-pub fn flavour_of(event: &Event) -> Result<Flavour, String> {
-    let ty = event.resource_type.as_str();
-    if let Some(flavour) = Flavour::from_type_name(ty) {
+/// Which of the two types an event is (see the README for the rule). `properties` are the
+/// event's after [`effective_properties`].
+pub fn flavour_of(resource_type: &str, properties: &serde_json::Value) -> Result<Flavour, String> {
+    if let Some(flavour) = Flavour::from_type_name(resource_type) {
         return Ok(flavour);
     }
-    if ty.starts_with("Custom::") || GENERIC_TYPES.contains(&ty) {
-        return model::detect_flavour(&effective_properties(&event.properties)).ok_or_else(|| {
+    // A hostile type name could fill the whole reason and push the rule out of it.
+    let shown: String = resource_type.chars().take(100).collect();
+    let ellipsis = if shown.len() < resource_type.len() {
+        "…"
+    } else {
+        ""
+    };
+    if resource_type.starts_with("Custom::") || GENERIC_TYPES.contains(&resource_type) {
+        return model::detect_flavour(properties).ok_or_else(|| {
             format!(
-                "ResourceType {ty}: the properties identify neither {} (ImageId + DestinationRegionId) \
+                "ResourceType {shown}{ellipsis}: the properties identify neither {} (ImageId + DestinationRegionId) \
                  nor {} (SourceImageId + SourceRegionId)",
                 Flavour::ROS_TYPE,
                 Flavour::TF_TYPE
             )
         });
     }
-    // A hostile type name could fill the whole reason and push the rule out of it.
-    let shown: String = ty.chars().take(100).collect();
-    let ellipsis = if shown.len() < ty.len() { "…" } else { "" };
     Err(format!(
         "ResourceType {shown:?}{ellipsis} is not handled by this function: expected {}, {}, or a custom resource type \
          (Custom::*, AWS::CloudFormation::CustomResource, ALIYUN::ROS::CustomResource)",
@@ -126,7 +130,7 @@ mod tests {
             "ResourceType": "A".repeat(10_000), "ResourceProperties": {}
         });
         let event = crate::envelope::parse(raw.to_string().as_bytes()).unwrap();
-        let reason = flavour_of(&event).unwrap_err();
+        let reason = flavour_of(&event.resource_type, &event.properties).unwrap_err();
         assert!(reason.len() < 400, "{}", reason.len());
         assert!(
             reason.contains("is not handled by this function"),

@@ -40,6 +40,8 @@ pub enum RecordError {
     Mismatch(&'static str),
     #[error("{CONTINUATION_KEY} has a wrong signature: it was not written by this function")]
     BadSignature,
+    #[error("{CONTINUATION_KEY} cannot be verified: no Alibaba Cloud secret is configured")]
+    Unverifiable,
     #[error("{CONTINUATION_KEY} waits for {kind:?}, which a {request_type} event does not do")]
     WrongKind {
         kind: WaitKind,
@@ -84,11 +86,13 @@ impl Continuation {
         raw: &serde_json::Value,
         target: &AnswerTarget,
         request_type: RequestType,
-        key: &[u8],
+        key: Option<&[u8]>,
     ) -> Result<Option<Self>, RecordError> {
         let Some(value) = raw.get(CONTINUATION_KEY) else {
             return Ok(None);
         };
+        // Without the secret nothing can be verified, and an empty HMAC key is no secret.
+        let key = key.ok_or(RecordError::Unverifiable)?;
         let record: Continuation = serde_json::from_value(value.clone())
             .map_err(|e| RecordError::Malformed(e.to_string()))?;
         if record.stack_id != target.stack_id {
@@ -173,19 +177,40 @@ mod tests {
     fn a_record_round_trips_for_its_own_event() {
         let started = UNIX_EPOCH + Duration::from_millis(1_795_000_000_123);
         let record = Continuation::new(WaitKind::Copy, "m-abc", started, 2, &[], &target(), b"key");
-        let back =
-            Continuation::from_event(&carried(&record), &target(), RequestType::Create, b"key")
-                .unwrap()
-                .unwrap();
+        let back = Continuation::from_event(
+            &carried(&record),
+            &target(),
+            RequestType::Create,
+            Some(b"key"),
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(back, record);
         assert_eq!(back.started(), started);
+    }
+
+    #[test]
+    fn without_a_secret_no_record_is_accepted() {
+        let record = Continuation::new(
+            WaitKind::Copy,
+            "m-abc",
+            SystemTime::now(),
+            1,
+            &[],
+            &target(),
+            b"",
+        );
+        assert_eq!(
+            Continuation::from_event(&carried(&record), &target(), RequestType::Create, None),
+            Err(RecordError::Unverifiable)
+        );
     }
 
     #[test]
     fn events_without_a_record_have_none() {
         let raw = serde_json::json!({"RequestType": "Create"});
         assert_eq!(
-            Continuation::from_event(&raw, &target(), RequestType::Create, b"key"),
+            Continuation::from_event(&raw, &target(), RequestType::Create, Some(b"key")),
             Ok(None)
         );
     }
@@ -202,7 +227,7 @@ mod tests {
             b"key",
         );
         let check = |r: &Continuation, ty: RequestType, key: &[u8]| {
-            Continuation::from_event(&carried(r), &target(), ty, key).unwrap_err()
+            Continuation::from_event(&carried(r), &target(), ty, Some(key)).unwrap_err()
         };
         let mut other_stack = record.clone();
         other_stack.stack_id = "stack-2".into();
@@ -244,7 +269,7 @@ mod tests {
         ));
         let raw = serde_json::json!({ CONTINUATION_KEY: {"Kind": "Copy"} });
         assert!(matches!(
-            Continuation::from_event(&raw, &target(), RequestType::Create, b"key"),
+            Continuation::from_event(&raw, &target(), RequestType::Create, Some(b"key")),
             Err(RecordError::Malformed(_))
         ));
     }

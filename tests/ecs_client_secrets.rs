@@ -2,9 +2,10 @@
 //! that produces text — Debug/Display, log lines, and errors built from hostile or
 //! broken answers — and must not appear anywhere, nor may the signature or signed query.
 
-use std::io::Write;
+mod log_capture;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -17,36 +18,6 @@ use tokio::time::Instant;
 
 const SECRET: &str = "SECRET-canary-123";
 const TOKEN: &str = "TOKEN-canary-456/+=";
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
-fn capture_logs() -> (Captured, tracing::subscriber::DefaultGuard) {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    (captured, tracing::subscriber::set_default(subscriber))
-}
 
 fn credentials() -> Credentials {
     Credentials::new("LTAIcanaryid", SECRET, Some(TOKEN.to_string()))
@@ -136,7 +107,7 @@ fn echoing_answer(
 
 #[tokio::test(start_paused = true)]
 async fn no_secret_token_or_signature_in_debug_logs_or_errors() {
-    let (logs, _guard) = capture_logs();
+    let (logs, _guard) = log_capture::capture_on_this_thread();
     // Every attempt of call N gets answer kind N, so retries see the same kind.
     let round = Arc::new(AtomicUsize::new(0));
     let current = round.clone();
@@ -230,7 +201,7 @@ async fn no_secret_token_or_signature_in_debug_logs_or_errors() {
 
 #[tokio::test]
 async fn real_http_failures_do_not_leak_the_signed_query() {
-    let (logs, _guard) = capture_logs();
+    let (logs, _guard) = log_capture::capture_on_this_thread();
     // A server that accepts and hangs up at once, and a port that refuses.
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();

@@ -2,10 +2,10 @@
 //! credentials and a blown deadline against the emulator leaves no secret, token, string to
 //! sign or signature in any log line (TRACE, every crate) nor in any error's Display or Debug.
 
+mod log_capture;
+
 mod ecs_emulator_support;
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ecs_emulator_support::*;
@@ -17,25 +17,6 @@ const SECRET: &str = "SECRET-canary-e2e";
 /// every encoding still starts with this prefix.
 const TOKEN: &str = "TOKEN-canary-e2e/+=";
 const TOKEN_PREFIX: &str = "TOKEN-canary-e2e";
-
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
 
 fn rendered(error: &EcsError) -> Vec<String> {
     let mut texts = vec![
@@ -75,14 +56,7 @@ fn assert_clean(label: &str, text: &str) {
 
 #[tokio::test]
 async fn no_canary_reaches_logs_or_errors_over_real_http() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (captured, _guard) = log_capture::capture_on_this_thread();
 
     let harness = Harness::with_config(EmulatorConfig {
         access_key_id: "LTAIcanaryE2eKeyId".into(),

@@ -1,38 +1,19 @@
 //! Distinctive credentials and presigned-URL signatures never reach a log line or an answer,
 //! across success, ECS error, failed copy, callback retry and delete paths.
 
+mod log_capture;
+
 mod common;
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::*;
 use serde_json::json;
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
 async fn no_secret_token_or_url_signature_in_logs_or_answers() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    // Global, and alone in this test binary: tracing caches per-callsite interest, which a
-    // thread-scoped subscriber in one of several parallel tests does not reliably get.
-    tracing::subscriber::set_global_default(subscriber).unwrap();
+    // Alone in this test binary: see log_capture::capture_globally.
+    let captured = log_capture::capture_globally();
 
     let world = World::new(Duration::from_millis(300)).await;
     world.receiver.fail_next(1, 500);
@@ -67,7 +48,7 @@ async fn no_secret_token_or_url_signature_in_logs_or_answers() {
         ))
         .await;
 
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     assert!(
         logs.contains("answer delivered"),
         "logs were captured: {logs}"

@@ -4,10 +4,11 @@
 //! Alone in its binary: tracing caches callsite interest, so the capturing subscriber must
 //! be the global default from the start.
 
+mod log_capture;
+
 mod common;
 mod reliability_support;
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::*;
@@ -16,28 +17,10 @@ use reliability_support::{run_many, shown, Envelope, Rig};
 use serde_json::json;
 use tokio::time::Instant;
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_secret_in_any_log_error_or_answer_under_faults_and_hostile_input() {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || writer.clone())
-        .finish();
-    tracing::subscriber::set_global_default(subscriber).unwrap();
+    // Alone in this test binary: see log_capture::capture_globally.
+    let captured = log_capture::capture_globally();
 
     // Suite 1, a slice of it: lifecycles under faults.
     let (failures, mut transcript) = run_many(0x5EC0_0000, 48, 48).await;
@@ -91,7 +74,7 @@ async fn no_secret_in_any_log_error_or_answer_under_faults_and_hostile_input() {
         .await;
     transcript.errors.push(shown(&result.expect_err("refused")));
 
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let logs = captured.text();
     assert!(logs.contains("answer delivered") && logs.contains("malformed event"));
     assert!(transcript.answers.len() > 300 && !transcript.errors.is_empty());
     let errors = transcript.errors.join("\n");

@@ -156,7 +156,7 @@ def main():
       "polls every 3 s over the last stretch whose end the progress cannot pin down. Queued rows add polls "
       "while `Waiting` (a longer back-off there would save calls but could miss the whole run of a short copy "
       "that follows the queue). *To improve:* a first poll later than 2 s for copies whose source image is "
-      "large (the size is known from `DescribeImages` of the source) would let short rows tie Terraform.\n")
+      "large (the size is known from `DescribeImages` of the source) is the idea to try; it is not measured.\n")
     print("\n".join(o))
 
 

@@ -126,7 +126,7 @@ async fn send_once(
         .send()
         .await
         // reqwest prints the URL in its errors; the query holds the signature.
-        .map_err(|e| e.without_url().to_string())?;
+        .map_err(|e| crate::tls::error_chain(&e.without_url()))?;
     Ok(response.status().as_u16())
 }
 

@@ -145,7 +145,7 @@ fn handler() -> Handler {
     let ecs = EcsClient::with_transport(
         credentials.clone(),
         Endpoints::with_override("http://127.0.0.1:9").unwrap(),
-        Arc::new(ReqwestTransport::new(Duration::from_millis(100)).unwrap()),
+        Arc::new(ReqwestTransport::new(Duration::from_millis(100))),
         RetryPolicy::default(),
     );
     Handler::with_client(

@@ -110,16 +110,12 @@ pub struct ReqwestTransport {
 impl ReqwestTransport {
     pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-    pub fn new(connect_timeout: Duration) -> Result<Self, TransportError> {
-        crate::tls::install_crypto_provider();
-        let client = reqwest::Client::builder()
-            .connect_timeout(connect_timeout)
-            .user_agent(concat!("ecs-image-copy/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| TransportError::other(&error_chain(&e.without_url())))?;
-        Ok(ReqwestTransport {
-            client: Some(client),
-        })
+    /// A transport with its own client (and connect timeout), trusting what the process-wide
+    /// one trusts.
+    pub fn new(connect_timeout: Duration) -> Self {
+        ReqwestTransport {
+            client: Some(crate::tls::client(connect_timeout)),
+        }
     }
 
     /// Uses the process-wide HTTPS client, shared with the rest of the program.
@@ -168,26 +164,10 @@ fn classify(error: reqwest::Error, timeout: Duration) -> TransportError {
     if error.is_timeout() {
         TransportError::Timeout(timeout)
     } else if error.is_connect() {
-        TransportError::connect(&error_chain(&error))
+        TransportError::connect(&crate::tls::error_chain(&error))
     } else {
-        TransportError::other(&error_chain(&error))
+        TransportError::other(&crate::tls::error_chain(&error))
     }
-}
-
-/// The error and its causes ("error sending request: connection refused"), since the top
-/// level alone rarely says what went wrong.
-fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]
@@ -228,7 +208,7 @@ mod tests {
             let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             listener.local_addr().unwrap().port()
         };
-        let transport = ReqwestTransport::new(Duration::from_secs(2)).unwrap();
+        let transport = ReqwestTransport::new(Duration::from_secs(2));
         let err = transport
             .send(
                 HttpRequest {
@@ -254,7 +234,7 @@ mod tests {
             tokio::time::sleep(Duration::from_secs(5)).await;
             drop(socket);
         });
-        let transport = ReqwestTransport::new(Duration::from_secs(2)).unwrap();
+        let transport = ReqwestTransport::new(Duration::from_secs(2));
         let err = transport
             .send(
                 HttpRequest {
@@ -291,7 +271,7 @@ mod tests {
             socket.write_all(body).await.unwrap();
             String::from_utf8(seen).unwrap()
         });
-        let transport = ReqwestTransport::new(Duration::from_secs(2)).unwrap();
+        let transport = ReqwestTransport::new(Duration::from_secs(2));
         let response = transport
             .send(
                 HttpRequest {

@@ -207,7 +207,8 @@ pub fn describe(error: &jsonschema::ValidationError<'_>, schema: &Value) -> Vec<
             let got = instance.as_array().map_or(0, Vec::len);
             format!("must have at most {limit} items, got {got}")
         }
-        ValidationErrorKind::Pattern { pattern } => {
+        ValidationErrorKind::Custom { keyword, message } if keyword == "pattern" => {
+            let pattern = message;
             if let Some(prefix) = forbidden_prefix(pattern) {
                 format!("must not start with \"{prefix}\"")
             } else if let Some(words) = describe_pattern(pattern) {

@@ -73,8 +73,7 @@ impl Harness {
 
 /// The production client pieces (reqwest transport, endpoint override), pointed at `endpoint`.
 pub fn client_for(endpoint: &str, credentials: Credentials, retry: RetryPolicy) -> EcsClient {
-    let transport =
-        ReqwestTransport::new(Duration::from_secs(2)).expect("reqwest transport builds");
+    let transport = ReqwestTransport::new(Duration::from_secs(2));
     EcsClient::with_transport(
         credentials,
         Endpoints::with_override(endpoint).expect("loopback URL is a valid override"),

@@ -48,7 +48,7 @@ impl Rig {
         };
         let emulator = Emulator::start(config, 0).await.expect("emulator starts");
         let credentials = Credentials::new(KEY_ID, SECRET, Some(TOKEN.to_string()));
-        let transport = ReqwestTransport::new(Duration::from_secs(2)).expect("transport builds");
+        let transport = ReqwestTransport::new(Duration::from_secs(2));
         let retry = RetryPolicy::seeded(
             Duration::from_millis(20),
             Duration::from_millis(200),

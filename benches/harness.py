@@ -236,10 +236,20 @@ def overhead(function, receiver, endpoint, image_ids):
     return deletes, updates, rss
 
 
+def memory_status(pid):
+    """RSS split as the kernel counts it, in KiB: file-backed pages (the binary, its shared
+    libraries) and anonymous ones (heap, stacks, relocated data)."""
+    with open("/proc/%d/status" % pid) as status:
+        fields = dict(line.split(":", 1) for line in status)
+    return {k: int(fields[k].split()[0]) for k in ("VmRSS", "RssAnon", "RssFile")}
+
+
 def lifecycle(function, receiver, endpoint):
     """Create (a 2 s copy), in-place Update, Delete on a fresh process; peak RSS."""
     runtime = Runtime()
     function.spawn(function_env(runtime, endpoint))
+    runtime.first_next.get(timeout=30)
+    idle = memory_status(function.proc.pid)
     took_create, answer = invoke(runtime, receiver, load_event("cfn-tf-create.json"))
     assert answer["Status"] == "SUCCESS", answer
     image_id = answer["PhysicalResourceId"]
@@ -247,7 +257,8 @@ def lifecycle(function, receiver, endpoint):
     assert answer["Status"] == "SUCCESS" and answer["PhysicalResourceId"] == image_id, answer
     _, answer = invoke(runtime, receiver, dict(load_event("cfn-tf-delete.json"), PhysicalResourceId=image_id))
     assert answer["Status"] == "SUCCESS", answer
-    return function.stop(runtime), took_create
+    end = memory_status(function.proc.pid)
+    return function.stop(runtime), took_create, idle, end
 
 
 def summary(samples):
@@ -290,11 +301,19 @@ def main():
                                            "all": summary(deletes + updates), "warm_rss_kib": rss}
             print("overhead %s: %s" % (f.name, {k: round(v["median_ms"], 3) for k, v in results["overhead"][f.name].items() if k != "warm_rss_kib"}), flush=True)
 
-        results["memory"] = {}
+        # Several fresh processes each: the peak moves by a few hundred KiB with how the
+        # kernel happens to map the binary's pages; the largest is reported.
+        results["memory"] = {f.name: {"runs": []} for f in functions}
+        for _ in range(1 if smoke else 5):
+            for f in functions:
+                rss, create_s, idle, end = lifecycle(f, receiver, endpoint)
+                results["memory"][f.name]["runs"].append(
+                    {"max_rss_kib": rss, "create_seconds_2s_copy": create_s, "idle": idle, "end": end})
+                print("lifecycle %s: max RSS %.1f MiB, create of a 2 s copy answered in %.2f s" % (f.name, rss / 1024, create_s), flush=True)
         for f in functions:
-            rss, create_s = lifecycle(f, receiver, endpoint)
-            results["memory"][f.name] = {"max_rss_kib": rss, "create_seconds_2s_copy": create_s}
-            print("lifecycle %s: max RSS %.1f MiB, create of a 2 s copy answered in %.2f s" % (f.name, rss / 1024, create_s), flush=True)
+            runs = results["memory"][f.name]["runs"]
+            results["memory"][f.name]["max_rss_kib"] = max(r["max_rss_kib"] for r in runs)
+            results["memory"][f.name]["create_seconds_2s_copy"] = statistics.median(r["create_seconds_2s_copy"] for r in runs)
     finally:
         for f in functions:
             if f.proc and f.proc.poll() is None:

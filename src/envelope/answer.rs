@@ -62,7 +62,9 @@ const TRUNCATION_MARK: &str = " [truncated]";
 impl Answer {
     /// Serializes the answer within [`MAX_BODY_BYTES`]. `Data` is never cut: if it alone is
     /// too large the answer becomes FAILED saying so. An over-long reason is shortened at a
-    /// character boundary and visibly marked.
+    /// character boundary and visibly marked. The one exception: identifiers over
+    /// [`super::MAX_IDENTIFIER_BYTES`] (which the envelope refuses, answering FAILED) must
+    /// still be echoed whole, so that answer can be longer.
     pub fn to_body(&self, target: &AnswerTarget) -> AnswerBody {
         let physical = clip_to_bytes(&self.physical_resource_id, MAX_PHYSICAL_ID_BYTES);
         let render = |status: Status, reason: Option<&str>, data: &HashMap<String, String>| {
@@ -186,6 +188,21 @@ mod tests {
         assert_eq!(v["Data"]["ImageId"], "m-abc");
         assert!(v.get("Reason").is_none(), "no null Reason");
         assert!(!body.reason_truncated);
+    }
+
+    #[test]
+    fn the_largest_identifiers_the_envelope_accepts_still_fit_with_a_reason() {
+        let longest = |c: &str| c.repeat(crate::envelope::MAX_IDENTIFIER_BYTES / 6);
+        let target = AnswerTarget {
+            stack_id: longest("\u{1}"),
+            request_id: longest("\u{2}"),
+            logical_resource_id: longest("\u{3}"),
+            ..target()
+        };
+        let physical = "\u{4}".repeat(MAX_PHYSICAL_ID_BYTES);
+        let body = Answer::failed(physical, "x".repeat(10_000)).to_body(&target);
+        assert!(body.json.len() <= MAX_BODY_BYTES, "{}", body.json.len());
+        assert!(parsed(&body)["Reason"].as_str().unwrap().starts_with("xxx"));
     }
 
     #[test]

@@ -204,6 +204,17 @@ fn check_response_url(url: &str) -> Result<(), EventError> {
     Ok(())
 }
 
+/// The most the echoed identifiers (`StackId`, `RequestId`, `LogicalResourceId`) may take each,
+/// JSON-escaped. Three of them, a physical id of [`super::MAX_PHYSICAL_ID_BYTES`] escaped at
+/// worst (6 bytes a byte) and the answer's own fields still fit [`super::MAX_BODY_BYTES`];
+/// real ones are a few hundred bytes at most.
+pub const MAX_IDENTIFIER_BYTES: usize = 768;
+
+/// Bytes `s` takes inside a JSON string.
+pub(crate) fn json_size(s: &str) -> usize {
+    serde_json::to_string(s).map_or(usize::MAX, |quoted| quoted.len() - 2)
+}
+
 fn checked_event(obj: &Map<String, Value>, target: &AnswerTarget) -> Result<Event, EventError> {
     let request_type = match required_str(obj, "RequestType")? {
         "Create" => RequestType::Create,
@@ -212,7 +223,17 @@ fn checked_event(obj: &Map<String, Value>, target: &AnswerTarget) -> Result<Even
         other => return Err(EventError::UnknownRequestType(other.to_string())),
     };
     for field in ["StackId", "RequestId", "LogicalResourceId"] {
-        required_str(obj, field)?;
+        let size = json_size(required_str(obj, field)?);
+        if size > MAX_IDENTIFIER_BYTES {
+            // Every answer echoes these; beyond this no answer fits the engines' limit.
+            return Err(EventError::field(
+                field,
+                format!(
+                    "must be at most {MAX_IDENTIFIER_BYTES} bytes as JSON, got {size}; \
+                     no stack engine sends one this long"
+                ),
+            ));
+        }
     }
     let resource_type = required_str(obj, "ResourceType")?.to_string();
     let physical = optional_str(obj, "PhysicalResourceId")?;

@@ -10,7 +10,9 @@ mod event;
 mod fields;
 
 pub use answer::{Answer, AnswerBody, Status, MAX_BODY_BYTES, MAX_PHYSICAL_ID_BYTES};
-pub use event::{parse, AnswerTarget, Engine, Event, EventError, Rejected, RequestType};
+pub use event::{
+    parse, AnswerTarget, Engine, Event, EventError, Rejected, RequestType, MAX_IDENTIFIER_BYTES,
+};
 
 /// A URL fit for logs: scheme, host and path only. Presigned callback URLs carry their
 /// signature in the query, which must never reach a log line.

@@ -182,3 +182,21 @@ fn an_update_without_old_properties_is_refused_not_guessed() {
         );
     }
 }
+
+#[test]
+fn identifiers_too_long_to_echo_are_refused_by_name() {
+    for field in ["StackId", "RequestId", "LogicalResourceId"] {
+        let mut event = cfn_create();
+        event[field] = Value::String("a".repeat(MAX_IDENTIFIER_BYTES + 1));
+        let error = invalid_error(&event).to_string();
+        assert!(
+            error.starts_with(&format!("{field}: must be at most 768 bytes")),
+            "{error}"
+        );
+        // Escapes count: 128 control characters are 768 bytes as JSON.
+        event[field] = Value::String("\u{1}".repeat(129));
+        assert!(invalid_error(&event).to_string().starts_with(field));
+        event[field] = Value::String("\u{1}".repeat(128));
+        assert!(parse(&bytes(&event)).is_ok());
+    }
+}

@@ -36,9 +36,13 @@ fn handler() -> &'static Handler {
 }
 
 fn echoes_too_much(target: &AnswerTarget) -> bool {
-    [&target.stack_id, &target.request_id, &target.logical_resource_id]
-        .into_iter()
-        .any(|id| serde_json::to_string(id).unwrap().len() - 2 > MAX_IDENTIFIER_BYTES)
+    [
+        &target.stack_id,
+        &target.request_id,
+        &target.logical_resource_id,
+    ]
+    .into_iter()
+    .any(|id| serde_json::to_string(id).unwrap().len() - 2 > MAX_IDENTIFIER_BYTES)
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -28,6 +28,24 @@ SOURCE = ("m-bp1demo0source0001", "cn-hangzhou")
 DEST_REGION = "cn-shanghai"
 
 
+class QuietHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes: without this, Nagle + delayed ACK
+    # add 40 ms to every exchange.
+    disable_nagle_algorithm = True
+
+    def log_message(self, *args):
+        pass
+
+
+def serve(handler):
+    """A threaded HTTP server for `handler` on a free loopback port, in the background."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
 class Runtime:
     """The Lambda Runtime API: hands out queued events, collects responses."""
 
@@ -38,15 +56,7 @@ class Runtime:
         self.handed_at = {}
         runtime = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            # Headers and body go out in separate writes: without this, Nagle + delayed ACK
-            # add 40 ms to every exchange.
-            disable_nagle_algorithm = True
-
-            def log_message(self, *args):
-                pass
-
+        class Handler(QuietHandler):
             def do_GET(self):
                 arrived = time.perf_counter()
                 if not self.path.endswith("/invocation/next"):
@@ -80,9 +90,7 @@ class Runtime:
                 self.end_headers()
                 runtime.responses.put((self.path, body))
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server = serve(Handler)
         self.address = "127.0.0.1:%d" % self.server.server_address[1]
 
     def close(self):
@@ -98,15 +106,7 @@ class Receiver:
         self.answers = queue.Queue()
         receiver = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-            # Headers and body go out in separate writes: without this, Nagle + delayed ACK
-            # add 40 ms to every exchange.
-            disable_nagle_algorithm = True
-
-            def log_message(self, *args):
-                pass
-
+        class Handler(QuietHandler):
             def _answer(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
@@ -119,9 +119,7 @@ class Receiver:
             do_PUT = _answer
             do_POST = _answer
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.server = serve(Handler)
         self.base = "http://127.0.0.1:%d" % self.server.server_address[1]
 
 

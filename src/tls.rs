@@ -17,12 +17,6 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::CertificateDer;
 use rustls::RootCertStore;
 
-/// reqwest is built without a default crypto provider (to avoid aws-lc's C build and size),
-/// so ring must be installed before the first client is built. Installing twice is harmless.
-pub fn install_crypto_provider() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// One HTTPS client for the whole process (ECS, the stack callback, Lambda Invoke): roots are
@@ -36,7 +30,6 @@ pub fn shared_client() -> reqwest::Client {
 
 /// A client with this module's trust policy.
 pub fn client(connect_timeout: Duration) -> reqwest::Client {
-    install_crypto_provider();
     reqwest::Client::builder()
         .connect_timeout(connect_timeout)
         .user_agent(concat!("ecs-image-copy/", env!("CARGO_PKG_VERSION")))
@@ -63,6 +56,8 @@ pub fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
+/// ring, named here rather than installed as the process default: reqwest is built without a
+/// provider of its own (to avoid aws-lc's C build and size), and this is its only TLS setup.
 fn tls_config(roots: RootCertStore) -> rustls::ClientConfig {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     rustls::ClientConfig::builder_with_provider(provider)

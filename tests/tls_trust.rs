@@ -3,7 +3,6 @@
 //! alone must refuse it; `SSL_CERT_FILE` or `SSL_CERT_DIR` naming it must make it trusted;
 //! an unusable system or extra trust store must never stop the function from answering.
 
-use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 
@@ -87,24 +86,33 @@ impl TlsReceiver {
     }
 }
 
-/// A Create event whose answer goes to `response_url`, written to a file for `invoke`.
-fn event_file(dir: &Path, response_url: &str) -> std::path::PathBuf {
+/// Runs `invoke` on a Create event whose answer goes to a fresh HTTPS receiver, with the
+/// trust settings given (none inherited from this environment).
+async fn answer_over_tls(
+    name: &str,
+    timeout: &str,
+    trust: &[(&str, &str)],
+) -> (TlsReceiver, Output) {
+    let receiver = TlsReceiver::start().await;
+    let dir =
+        std::env::temp_dir().join(format!("ecs-image-copy-tls-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
     let text = std::fs::read_to_string("tests/events/cfn-tf-create.json").unwrap();
     let mut event: Value = serde_json::from_str(&text).unwrap();
-    event["ResponseURL"] = Value::String(response_url.to_string());
-    let path = dir.join("event.json");
-    std::fs::write(&path, serde_json::to_vec(&event).unwrap()).unwrap();
-    path
-}
+    event["ResponseURL"] = Value::String(format!(
+        "https://127.0.0.1:{}/answer?X-Amz-Signature=secret",
+        receiver.port
+    ));
+    let event_file = dir.join("event.json");
+    std::fs::write(&event_file, serde_json::to_vec(&event).unwrap()).unwrap();
 
-async fn invoke(event: &Path, timeout: &str, trust: &[(&str, &str)]) -> Output {
     let mut command = Command::new(BIN);
     command
         .arg("invoke")
         .arg("--emulator")
         .arg("--timeout")
         .arg(timeout)
-        .arg(event)
+        .arg(&event_file)
         .env_remove("ALIBABA_CLOUD_ACCESS_KEY_ID")
         .env_remove("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
         .env_remove("ALIBABA_CLOUD_ECS_ENDPOINT")
@@ -116,27 +124,15 @@ async fn invoke(event: &Path, timeout: &str, trust: &[(&str, &str)]) -> Output {
     for (name, value) in trust {
         command.env(name, value);
     }
-    tokio::task::spawn_blocking(move || command.output().unwrap())
+    let output = tokio::task::spawn_blocking(move || command.output().unwrap())
         .await
-        .unwrap()
-}
-
-fn temp_dir(name: &str) -> std::path::PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("ecs-image-copy-tls-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+        .unwrap();
+    (receiver, output)
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_certificate_named_by_ssl_cert_file_is_trusted() {
-    let receiver = TlsReceiver::start().await;
-    let dir = temp_dir("file");
-    let url = format!(
-        "https://127.0.0.1:{}/answer?X-Amz-Signature=secret",
-        receiver.port
-    );
-    let output = invoke(&event_file(&dir, &url), "60", &[("SSL_CERT_FILE", CERT)]).await;
+    let (receiver, output) = answer_over_tls("file", "60", &[("SSL_CERT_FILE", CERT)]).await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(output.status.success(), "{stderr}");
     assert_eq!(receiver.requests().len(), 1, "{stderr}");
@@ -149,15 +145,8 @@ async fn a_certificate_named_by_ssl_cert_file_is_trusted() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_directory_named_by_ssl_cert_dir_is_trusted() {
-    let receiver = TlsReceiver::start().await;
-    let dir = temp_dir("dir");
-    let url = format!("https://127.0.0.1:{}/answer", receiver.port);
-    let output = invoke(
-        &event_file(&dir, &url),
-        "60",
-        &[("SSL_CERT_DIR", "tests/data/tls")],
-    )
-    .await;
+    let (receiver, output) =
+        answer_over_tls("dir", "60", &[("SSL_CERT_DIR", "tests/data/tls")]).await;
     assert!(
         output.status.success(),
         "{}",
@@ -168,10 +157,7 @@ async fn a_directory_named_by_ssl_cert_dir_is_trusted() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_built_in_roots_alone_refuse_a_self_signed_certificate() {
-    let receiver = TlsReceiver::start().await;
-    let dir = temp_dir("none");
-    let url = format!("https://127.0.0.1:{}/answer", receiver.port);
-    let output = invoke(&event_file(&dir, &url), "12", &[]).await;
+    let (receiver, output) = answer_over_tls("none", "12", &[]).await;
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success(), "{stderr}");
     assert!(receiver.requests().is_empty());
@@ -186,11 +172,8 @@ async fn the_built_in_roots_alone_refuse_a_self_signed_certificate() {
 async fn unusable_trust_settings_are_reported_and_the_answer_still_goes_out() {
     // Before the roots were compiled in, an empty system store made the client unbuildable:
     // the process panicked while answering and the stack waited for an hour.
-    let receiver = TlsReceiver::start().await;
-    let dir = temp_dir("broken");
-    let url = format!("https://127.0.0.1:{}/answer", receiver.port);
-    let output = invoke(
-        &event_file(&dir, &url),
+    let (receiver, output) = answer_over_tls(
+        "broken",
         "60",
         &[
             ("SSL_CERT_DIR", "/nonexistent-cert-dir"),

@@ -99,14 +99,13 @@ fn is_lower_alnum(c: char) -> bool {
 }
 
 fn is_region_id(value: &str) -> bool {
-    let mut parts = value.split('-');
-    let first = parts.next().unwrap_or_default();
-    let rest: Vec<&str> = parts.collect();
+    let Some((first, rest)) = value.split_once('-') else {
+        return false;
+    };
     first.len() >= 2
         && first.chars().all(|c| c.is_ascii_lowercase())
-        && !rest.is_empty()
         && rest
-            .iter()
+            .split('-')
             .all(|p| !p.is_empty() && p.chars().all(is_lower_alnum))
 }
 

@@ -5,19 +5,75 @@ use super::types::{ImageStatus, Tag};
 
 pub const TAGS_PER_CALL: usize = 20;
 
+/// Every ECS action the client can send. Each request builder below starts from one of these,
+/// so this list is the client's whole footprint: the RAM policy users grant
+/// (`templates/ram-policy.json`) is tested against it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Action {
+    CopyImage,
+    DescribeImages,
+    CancelCopyImage,
+    DeleteImage,
+    ModifyImageAttribute,
+    TagResources,
+    UntagResources,
+    ListTagResources,
+    DeleteSnapshot,
+    DescribeRegions,
+}
+
+impl Action {
+    pub const ALL: [Action; 10] = [
+        Action::CopyImage,
+        Action::DescribeImages,
+        Action::CancelCopyImage,
+        Action::DeleteImage,
+        Action::ModifyImageAttribute,
+        Action::TagResources,
+        Action::UntagResources,
+        Action::ListTagResources,
+        Action::DeleteSnapshot,
+        Action::DescribeRegions,
+    ];
+
+    /// The `Action` parameter, which is also the RAM action after `ecs:`.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Action::CopyImage => "CopyImage",
+            Action::DescribeImages => "DescribeImages",
+            Action::CancelCopyImage => "CancelCopyImage",
+            Action::DeleteImage => "DeleteImage",
+            Action::ModifyImageAttribute => "ModifyImageAttribute",
+            Action::TagResources => "TagResources",
+            Action::UntagResources => "UntagResources",
+            Action::ListTagResources => "ListTagResources",
+            Action::DeleteSnapshot => "DeleteSnapshot",
+            Action::DescribeRegions => "DescribeRegions",
+        }
+    }
+
+    /// `DeleteSnapshot` declares no `RegionId` (the snapshot id alone names it; see the
+    /// official SDK's `DeleteSnapshotRequest`, which has none); every other action requires it.
+    pub const fn takes_region_id(self) -> bool {
+        !matches!(self, Action::DeleteSnapshot)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Operation {
     pub action: &'static str,
-    /// Sent as `RegionId` and used to pick the endpoint.
+    /// Picks the endpoint; also sent as `RegionId` when `sends_region_id`.
     pub region_id: String,
+    pub sends_region_id: bool,
     pub params: Vec<(String, String)>,
 }
 
 impl Operation {
-    fn new(action: &'static str, region_id: &str) -> Self {
+    fn new(action: Action, region_id: &str) -> Self {
         Operation {
-            action,
+            action: action.name(),
             region_id: region_id.to_string(),
+            sends_region_id: action.takes_region_id(),
             params: Vec::new(),
         }
     }
@@ -70,7 +126,7 @@ pub struct CopyImageRequest {
 
 /// The region of CopyImage is the source's; the destination is a parameter.
 pub fn copy_image(req: &CopyImageRequest) -> Operation {
-    let mut op = Operation::new("CopyImage", &req.source_region_id)
+    let mut op = Operation::new(Action::CopyImage, &req.source_region_id)
         .with("ImageId", &req.image_id)
         .with("DestinationRegionId", &req.destination_region_id)
         .with_opt(
@@ -92,7 +148,7 @@ pub fn copy_image(req: &CopyImageRequest) -> Operation {
 }
 
 pub fn describe_image(region_id: &str, image_id: &str) -> Operation {
-    Operation::new("DescribeImages", region_id)
+    Operation::new(Action::DescribeImages, region_id)
         .with("ImageId", image_id)
         .with("Status", ImageStatus::ALL_FILTER)
         .with("ImageOwnerAlias", "self")
@@ -100,11 +156,11 @@ pub fn describe_image(region_id: &str, image_id: &str) -> Operation {
 
 /// Region is the destination: the copy task lives there.
 pub fn cancel_copy_image(region_id: &str, image_id: &str) -> Operation {
-    Operation::new("CancelCopyImage", region_id).with("ImageId", image_id)
+    Operation::new(Action::CancelCopyImage, region_id).with("ImageId", image_id)
 }
 
 pub fn delete_image(region_id: &str, image_id: &str, force: bool) -> Operation {
-    Operation::new("DeleteImage", region_id)
+    Operation::new(Action::DeleteImage, region_id)
         .with("ImageId", image_id)
         .with("Force", bool_text(force))
 }
@@ -115,7 +171,7 @@ pub fn modify_image_attribute(
     name: Option<&str>,
     description: Option<&str>,
 ) -> Operation {
-    Operation::new("ModifyImageAttribute", region_id)
+    Operation::new(Action::ModifyImageAttribute, region_id)
         .with("ImageId", image_id)
         .with_opt("ImageName", name)
         .with_opt("Description", description)
@@ -125,7 +181,7 @@ pub fn modify_image_attribute(
 pub fn tag_resources(region_id: &str, image_id: &str, tags: &[Tag]) -> Vec<Operation> {
     tags.chunks(TAGS_PER_CALL)
         .map(|chunk| {
-            Operation::new("TagResources", region_id)
+            Operation::new(Action::TagResources, region_id)
                 .with("ResourceType", "image")
                 .with("ResourceId.1", image_id)
                 .with_tags(chunk)
@@ -136,7 +192,7 @@ pub fn tag_resources(region_id: &str, image_id: &str, tags: &[Tag]) -> Vec<Opera
 pub fn untag_resources(region_id: &str, image_id: &str, keys: &[String]) -> Vec<Operation> {
     keys.chunks(TAGS_PER_CALL)
         .map(|chunk| {
-            let mut op = Operation::new("UntagResources", region_id)
+            let mut op = Operation::new(Action::UntagResources, region_id)
                 .with("ResourceType", "image")
                 .with("ResourceId.1", image_id);
             for (index, key) in chunk.iter().enumerate() {
@@ -148,20 +204,21 @@ pub fn untag_resources(region_id: &str, image_id: &str, keys: &[String]) -> Vec<
 }
 
 pub fn list_tag_resources(region_id: &str, image_id: &str, next_token: Option<&str>) -> Operation {
-    Operation::new("ListTagResources", region_id)
+    Operation::new(Action::ListTagResources, region_id)
         .with("ResourceType", "image")
         .with("ResourceId.1", image_id)
         .with_opt("NextToken", next_token)
 }
 
+/// `region_id` only picks the endpoint (the snapshot's region): the action has no `RegionId`.
 pub fn delete_snapshot(region_id: &str, snapshot_id: &str, force: bool) -> Operation {
-    Operation::new("DeleteSnapshot", region_id)
+    Operation::new(Action::DeleteSnapshot, region_id)
         .with("SnapshotId", snapshot_id)
         .with("Force", bool_text(force))
 }
 
 pub fn describe_regions(region_id: &str) -> Operation {
-    Operation::new("DescribeRegions", region_id)
+    Operation::new(Action::DescribeRegions, region_id)
 }
 
 #[cfg(test)]
@@ -277,6 +334,36 @@ mod tests {
                 ("NextToken", "next")
             ]
         );
+    }
+
+    #[test]
+    fn every_builder_uses_a_listed_action_and_only_delete_snapshot_omits_the_region() {
+        let built = [
+            copy_image(&CopyImageRequest {
+                source_region_id: "r".into(),
+                ..Default::default()
+            }),
+            describe_image("r", "m-1"),
+            cancel_copy_image("r", "m-1"),
+            delete_image("r", "m-1", false),
+            modify_image_attribute("r", "m-1", None, None),
+            tag_resources("r", "m-1", &[Tag::new("k", "v")]).remove(0),
+            untag_resources("r", "m-1", &["k".to_string()]).remove(0),
+            list_tag_resources("r", "m-1", None),
+            delete_snapshot("r", "s-1", true),
+            describe_regions("r"),
+        ];
+        let names: Vec<&str> = Action::ALL.iter().map(|a| a.name()).collect();
+        let mut unique = names.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(unique.len(), names.len(), "{names:?}");
+        let used: Vec<&str> = built.iter().map(|op| op.action).collect();
+        assert_eq!(used, names, "one builder per listed action, in list order");
+        for op in &built {
+            assert_eq!(op.sends_region_id, op.action != "DeleteSnapshot", "{op:?}");
+            assert_eq!(op.region_id, "r", "{op:?}");
+        }
     }
 
     #[test]

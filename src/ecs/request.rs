@@ -46,7 +46,9 @@ pub fn all_params(
     push("SignatureVersion", SIGNATURE_VERSION);
     push("SignatureNonce", nonce);
     push("Timestamp", timestamp);
-    push("RegionId", &op.region_id);
+    if op.sends_region_id {
+        push("RegionId", &op.region_id);
+    }
     if let Some(token) = credentials.security_token() {
         push("SecurityToken", token);
     }
@@ -139,6 +141,25 @@ mod tests {
             &string_to_sign(Method::Get, &canonicalized_query(&params)),
         );
         assert_eq!(sig, crate::ecs::encode::percent_encode(&expected));
+    }
+
+    #[test]
+    fn delete_snapshot_carries_no_region_id() {
+        let creds = Credentials::new("id", "secret", None);
+        let params = all_params(
+            &ops::delete_snapshot("cn-shanghai", "s-1", true),
+            &creds,
+            "n",
+            "t",
+        );
+        assert!(params.iter().all(|(k, _)| k != "RegionId"), "{params:?}");
+        let params = all_params(
+            &ops::delete_image("cn-shanghai", "m-1", true),
+            &creds,
+            "n",
+            "t",
+        );
+        assert!(params.contains(&("RegionId".into(), "cn-shanghai".into())));
     }
 
     #[test]

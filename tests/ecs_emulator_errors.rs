@@ -12,7 +12,6 @@ use ecs_image_copy::emulator::Control;
 const CASES: &[(&str, &str, u16)] = &[
     ("copy of an unknown image", "InvalidImageId.NotFound", 404),
     ("cancel of an unknown image", "InvalidImageId.NotFound", 404),
-    ("delete of an unknown image", "InvalidImageId.NotFound", 404),
     ("modify of an unknown image", "InvalidImageId.NotFound", 404),
     ("copy of a copy in progress", "IncorrectImageStatus", 400),
     ("cancel of an available image", "IncorrectImageStatus", 400),
@@ -80,11 +79,6 @@ const CASES: &[(&str, &str, u16)] = &[
         "InvalidSnapshotId.NotFound",
         404,
     ),
-    (
-        "delete of a snapshot in another region",
-        "InvalidSnapshotId.NotFound",
-        404,
-    ),
     ("delete of an image's snapshot", "SnapshotCreatedImage", 403),
     ("tag with a reserved key", "InvalidTagKey.Malformed", 400),
     ("tag with a URL value", "InvalidTagValue.Malformed", 400),
@@ -130,11 +124,6 @@ async fn provoke(name: &str, client: &EcsClient, control: &Control) -> Result<()
         "cancel of an unknown image" => {
             client
                 .cancel_copy_image(DESTINATION_REGION, "m-uf6nosuchimage000", soon())
-                .await
-        }
-        "delete of an unknown image" => {
-            client
-                .delete_image(DESTINATION_REGION, "m-uf6nosuchimage000", true, soon())
                 .await
         }
         "modify of an unknown image" => {
@@ -282,15 +271,10 @@ async fn provoke(name: &str, client: &EcsClient, control: &Control) -> Result<()
                 .delete_snapshot(DESTINATION_REGION, "s-uf6nosuchsnapshot0", false, soon())
                 .await
         }
-        "delete of a snapshot in another region" | "delete of an image's snapshot" => {
+        "delete of an image's snapshot" => {
             let snapshot = control.image(SOURCE_IMAGE).unwrap().snapshot_ids[0].clone();
-            let region = if name.contains("another region") {
-                DESTINATION_REGION
-            } else {
-                SOURCE_REGION
-            };
             client
-                .delete_snapshot(region, &snapshot, true, soon())
+                .delete_snapshot(SOURCE_REGION, &snapshot, true, soon())
                 .await
         }
         "tag with a reserved key" => tag(vec![Tag::new("acs:owner", "x")]).await,

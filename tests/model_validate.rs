@@ -203,11 +203,31 @@ fn tag_rules() {
             json!([{"Key": "acs:x"}]),
             Some("Tag[0].Key: must not start with \"acs:\""),
         ),
+        // Values may start with aliyun (only keys may not), but not with acs:, and no value
+        // or key may hold a link anywhere (CopyImage Tag.N.Key / Tag.N.Value).
         (
             Flavour::Ros,
             "Tag",
             json!([{"Key": "k", "Value": "aliyunx"}]),
-            Some("Tag[0].Value: must not start with \"aliyun\""),
+            None,
+        ),
+        (
+            Flavour::Ros,
+            "Tag",
+            json!([{"Key": "k", "Value": "acs:x"}]),
+            Some("Tag[0].Value: must not start with \"acs:\""),
+        ),
+        (
+            Flavour::Ros,
+            "Tag",
+            json!([{"Key": "k", "Value": "see https://example.com"}]),
+            Some("Tag[0].Value: must not contain \"https://\""),
+        ),
+        (
+            Flavour::Ros,
+            "Tag",
+            json!([{"Key": "site\nhttp://x", "Value": "v"}]),
+            Some("Tag[0].Key: must not contain \"http://\""),
         ),
         (
             Flavour::Ros,
@@ -262,7 +282,7 @@ fn tag_rules() {
             Flavour::Tf,
             "Tags",
             json!([{"MapKey": "https://k", "MapValue": "v"}]),
-            Some("Tags[0].MapKey: must not start with \"https://\""),
+            Some("Tags[0].MapKey: must not contain \"https://\""),
         ),
         (
             Flavour::Tf,

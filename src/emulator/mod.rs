@@ -42,9 +42,10 @@
 //! `InvalidParameter.EncryptedIllegal`, 404 `InvalidImageId.NotFound`, 400
 //! `IncorrectImageStatus`, 400 `InvalidImageName.Duplicated`, 403 `QuotaExceed.Image`, 400
 //! `IdempotentParameterMismatch` (same `ClientToken`, other parameters); CancelCopyImage: 404
-//! `InvalidImageId.NotFound`, 400 `IncorrectImageStatus`; DeleteImage: 404
-//! `InvalidImageId.NotFound`, 403 `OperationDenied.ImageCopying` (the image is a running copy or
-//! the source of one); DeleteSnapshot: 404 `InvalidSnapshotId.NotFound`, 403
+//! `InvalidImageId.NotFound`, 400 `IncorrectImageStatus`; DeleteImage (a missing image is
+//! ignored, 200): 403 `OperationDenied.ImageCopying` (the image is a running copy or the source
+//! of one); DeleteSnapshot (found by id in any region; `RegionId` ignored): 404
+//! `InvalidSnapshotId.NotFound`, 403
 //! `SnapshotCreatedImage`; tags: 400 `InvalidTagKey.Malformed`, `InvalidTagValue.Malformed`,
 //! `InvalidTagKey.Duplicated`, `InvalidTagCount` (N over 20), 403 `OperationDenied.QuotaExceed`
 //! (over 20 tags on an image), 404 `InvalidResourceType.NotFound`, `InvalidResourceId.NotFound`.

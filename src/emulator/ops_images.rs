@@ -5,6 +5,7 @@ use tokio::time::Instant;
 
 use super::error::ApiError;
 use super::ops::{region, Body};
+use super::ops_tags::carries_all;
 use super::params::Params;
 use super::state::{CopyRequest, Image, ImageStatus, State};
 use super::{regions, rules};
@@ -113,7 +114,22 @@ fn comma_list(raw: Option<&str>) -> Option<Vec<&str>> {
 /// States ECS knows but the emulator never produces; asking for them is valid and matches nothing.
 const UNMODELLED_STATUSES: &[&str] = &["UnAvailable", "Deprecated"];
 
+/// `ALL` "cannot be used together with other status values" (DescribeImages, `Status`).
 fn parse_statuses(raw: &[&str]) -> Result<Vec<ImageStatus>, ApiError> {
+    if raw.iter().any(|v| v.eq_ignore_ascii_case("ALL")) {
+        if raw.len() > 1 {
+            return Err(ApiError::invalid_parameter(
+                "Status",
+                "ALL cannot be combined with other values",
+            ));
+        }
+        return Ok(vec![
+            ImageStatus::Waiting,
+            ImageStatus::Creating,
+            ImageStatus::Available,
+            ImageStatus::CreateFailed,
+        ]);
+    }
     let mut statuses = Vec::new();
     for value in raw {
         if let Some(status) = ImageStatus::parse(value) {
@@ -194,6 +210,7 @@ pub(crate) fn describe_images(
         None => vec![ImageStatus::Available],
         Some(raw) => parse_statuses(&raw)?,
     };
+    let wanted_tags = p.tags()?;
     let owner_is_self = match p.optional("ImageOwnerAlias") {
         None | Some("self") => true,
         Some("system" | "others" | "marketplace") => false,
@@ -214,6 +231,7 @@ pub(crate) fn describe_images(
         .filter(|i| statuses.contains(&i.status))
         .filter(|i| ids.as_ref().is_none_or(|ids| ids.contains(&i.id.as_str())))
         .filter(|i| name.is_none_or(|n| i.name.as_deref() == Some(n)))
+        .filter(|i| carries_all(&i.tags, &wanted_tags))
         .collect();
     matches.sort_by_key(|i| std::cmp::Reverse(i.seq));
     let total = matches.len();
@@ -243,11 +261,17 @@ pub(crate) fn cancel_copy_image(
     Ok(Body::new())
 }
 
+/// "If the specified custom image does not exist, the request is ignored." (DeleteImage,
+/// `ImageId`, ECS API reference; the same sentence is in the official SDK's `DeleteImageRequest`.)
 pub(crate) fn delete_image(p: &Params, state: &mut State, now: Instant) -> Result<Body, ApiError> {
     let region_id = region(p, state)?;
     let image_id = p.required("ImageId")?;
     // Force only matters for images that instances use, which the emulator does not model.
     p.boolean("Force")?;
+    state.advance(now);
+    if state.image_in(region_id, image_id).is_err() {
+        return Ok(Body::new());
+    }
     state.delete_image(region_id, image_id, now)?;
     Ok(Body::new())
 }
@@ -291,28 +315,15 @@ pub(crate) fn modify_image_attribute(
     Ok(Body::new())
 }
 
+/// DeleteSnapshot declares no `RegionId`: the id alone finds the snapshot, in whatever region.
+/// A `RegionId` sent anyway is ignored, as ECS must: the first-generation SDK core
+/// (aliyun-python-sdk-core `RpcRequest.get_url`) adds the client's region to every request.
 pub(crate) fn delete_snapshot(
     p: &Params,
     state: &mut State,
     now: Instant,
 ) -> Result<Body, ApiError> {
     let snapshot_id = p.required("SnapshotId")?;
-    if let Some(region_id) = p.optional("RegionId") {
-        if !state.has_region(region_id) {
-            return Err(ApiError::region_not_found());
-        }
-        let elsewhere = state
-            .snapshots
-            .get(snapshot_id)
-            .is_some_and(|s| s.region_id != region_id);
-        if elsewhere {
-            return Err(ApiError::new(
-                404,
-                "InvalidSnapshotId.NotFound",
-                "The specified SnapshotId does not exist.",
-            ));
-        }
-    }
     p.boolean("Force")?;
     state.delete_snapshot(snapshot_id, now)?;
     Ok(Body::new())

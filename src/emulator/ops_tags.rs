@@ -100,7 +100,11 @@ pub(crate) fn untag_resources(
     Ok(Body::new())
 }
 
-fn carries_all(tags: &BTreeMap<String, String>, wanted: &BTreeMap<String, String>) -> bool {
+/// Every wanted key is present, with the wanted value unless that is empty (a key-only filter).
+pub(crate) fn carries_all(
+    tags: &BTreeMap<String, String>,
+    wanted: &BTreeMap<String, String>,
+) -> bool {
     wanted.iter().all(|(key, value)| {
         tags.get(key)
             .is_some_and(|have| value.is_empty() || have == value)

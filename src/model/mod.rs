@@ -6,7 +6,7 @@
 
 mod duration;
 mod ros;
-mod rules;
+pub mod rules;
 mod schema;
 mod spec;
 mod tf;

@@ -9,8 +9,8 @@ use super::validate::{duplicate_tag_keys, kms_requires_encryption, str_of, Conte
 use super::violation::Violation;
 
 use super::rules::{
-    no_link_prefix, no_reserved_prefix, IMAGE_ID_PATTERN, IMAGE_NAME_PATTERN, REGION_ID_PATTERN,
-    RESOURCE_GROUP_ID_PATTERN,
+    no_link_prefix, no_reserved_prefix, tag_key_rules, tag_value_rules, IMAGE_ID_PATTERN,
+    IMAGE_NAME_PATTERN, REGION_ID_PATTERN, RESOURCE_GROUP_ID_PATTERN,
 };
 
 /// Copies an ECS custom image from one region to another (Alibaba ROS resource type).
@@ -75,15 +75,15 @@ pub struct RosProperties {
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Tag")]
 pub struct RosTag {
-    /// Tag key: 1 to 128 characters, not starting with aliyun, acs:, http:// or https://.
+    /// Tag key: 1 to 128 characters, not starting with aliyun or acs:, no http:// or https://.
     #[serde(rename = "Key")]
-    #[schemars(length(min = 1, max = 128), transform = no_reserved_prefix)]
+    #[schemars(length(min = 1, max = 128), transform = tag_key_rules)]
     pub key: String,
 
-    /// Tag value: up to 128 characters, may be empty, not starting with aliyun, acs:,
-    /// http:// or https://. Default empty.
+    /// Tag value: up to 128 characters, may be empty, not starting with acs:, no http:// or
+    /// https://. Default empty.
     #[serde(rename = "Value", default)]
-    #[schemars(length(max = 128), transform = no_reserved_prefix)]
+    #[schemars(length(max = 128), transform = tag_value_rules)]
     pub value: Option<String>,
 }
 

@@ -17,8 +17,8 @@ use super::validate::{
 use super::violation::{show_value, Violation};
 
 use super::rules::{
-    no_link_prefix, no_reserved_prefix, DURATION_PATTERN, IMAGE_ID_PATTERN, IMAGE_NAME_PATTERN,
-    REGION_ID_PATTERN,
+    no_link_prefix, no_reserved_prefix, tag_key_rules, tag_value_rules, DURATION_PATTERN,
+    IMAGE_ID_PATTERN, IMAGE_NAME_PATTERN, REGION_ID_PATTERN,
 };
 
 /// Copies an ECS custom image from a source region into the provider's region.
@@ -98,15 +98,15 @@ pub struct TfProperties {
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TagsDefinition {
-    /// Tag key: 1 to 128 characters, not starting with aliyun, acs:, http:// or https://.
+    /// Tag key: 1 to 128 characters, not starting with aliyun or acs:, no http:// or https://.
     #[serde(rename = "MapKey")]
-    #[schemars(length(min = 1, max = 128), transform = no_reserved_prefix)]
+    #[schemars(length(min = 1, max = 128), transform = tag_key_rules)]
     pub map_key: String,
 
-    /// Tag value: up to 128 characters, may be empty, not starting with aliyun, acs:,
-    /// http:// or https://.
+    /// Tag value: up to 128 characters, may be empty, not starting with acs:, no http:// or
+    /// https://.
     #[serde(rename = "MapValue")]
-    #[schemars(length(max = 128), transform = no_reserved_prefix)]
+    #[schemars(length(max = 128), transform = tag_value_rules)]
     pub map_value: String,
 }
 

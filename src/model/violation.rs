@@ -6,7 +6,7 @@ use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::paths::{Location, LocationSegment};
 use serde_json::Value;
 
-use super::rules::{describe_pattern, forbidden_prefix};
+use super::rules::{describe_pattern, forbidden_prefix, forbidden_text};
 
 /// One broken rule: where (`Tags[3].MapKey`) and what (`must not start with "aliyun"`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -211,6 +211,8 @@ pub fn describe(error: &jsonschema::ValidationError<'_>, schema: &Value) -> Vec<
             let pattern = message;
             if let Some(prefix) = forbidden_prefix(pattern) {
                 format!("must not start with \"{prefix}\"")
+            } else if let Some(text) = forbidden_text(pattern) {
+                format!("must not contain \"{text}\"")
             } else if let Some(words) = describe_pattern(pattern) {
                 format!("{words}, got {}", show_value(instance))
             } else {

@@ -303,6 +303,20 @@ async fn delete_image_then_its_snapshots() {
     assert!(forces[1..forces.len() - 1]
         .iter()
         .all(|(a, f)| a == "DeleteSnapshot" && f == "false"));
+    // DeleteSnapshot has no RegionId parameter; the client sends none.
+    let snapshot_calls: Vec<_> = harness
+        .control()
+        .calls()
+        .into_iter()
+        .filter(|c| c.action == "DeleteSnapshot")
+        .collect();
+    assert!(!snapshot_calls.is_empty());
+    assert!(
+        snapshot_calls
+            .iter()
+            .all(|c| c.region_id.is_none() && !c.params.contains_key("RegionId")),
+        "{snapshot_calls:?}"
+    );
     client
         .delete_image(DESTINATION_REGION, &image_id, true, soon())
         .await

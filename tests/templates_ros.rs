@@ -171,9 +171,74 @@ fn copy_problems(template: &Value) -> Vec<String> {
     problems
 }
 
+/// The RAM policy document users grant: not a template, checked by `tests/ram_policy.rs`.
+const RAM_POLICY: &str = "ram-policy.json";
+
+fn declares_copy(template: &Value) -> bool {
+    section(template, "Resources").values().any(|r| {
+        matches!(
+            r["Type"].as_str(),
+            Some(Flavour::ROS_TYPE | "ALIYUN::ROS::CustomResource")
+        )
+    })
+}
+
+/// A template without a copy must be the function's role: a RAM role Function Compute may
+/// assume, granted exactly the shipped policy document, its ARN an output.
+fn role_problems(template: &Value) -> Vec<String> {
+    let policy = load(RAM_POLICY);
+    let mut problems = Vec::new();
+    let roles: Vec<(String, Value)> = section(template, "Resources")
+        .into_iter()
+        .filter(|(_, r)| r["Type"] == "ALIYUN::RAM::Role")
+        .collect();
+    if roles.is_empty() {
+        problems.push("neither an image copy nor the function's RAM role".into());
+    }
+    for (name, role) in &roles {
+        let properties = &role["Properties"];
+        let trusts_fc = properties["AssumeRolePolicyDocument"]["Statement"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .any(|s| {
+                s["Effect"] == "Allow"
+                    && s["Action"] == "sts:AssumeRole"
+                    && s["Principal"]["Service"]
+                        .as_array()
+                        .is_some_and(|v| v.contains(&json!("fc.aliyuncs.com")))
+            });
+        if !trusts_fc {
+            problems.push(format!("{name}: Function Compute may not assume it"));
+        }
+        let documents: Vec<&Value> = properties["Policies"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|p| &p["PolicyDocument"])
+            .collect();
+        if documents != [&policy] {
+            problems.push(format!(
+                "{name}: its policies are not exactly templates/{RAM_POLICY}: {documents:?}"
+            ));
+        }
+        let output = section(template, "Outputs").values().any(|o| {
+            o["Value"]["Fn::GetAtt"] == json!([name, "Arn"])
+        });
+        if !output {
+            problems.push(format!("{name}: no output of its Arn"));
+        }
+    }
+    problems
+}
+
 fn all_problems(template: &Value) -> Vec<String> {
     let mut problems = structural_problems(template);
-    problems.extend(copy_problems(template));
+    if declares_copy(template) {
+        problems.extend(copy_problems(template));
+    } else {
+        problems.extend(role_problems(template));
+    }
     problems
 }
 
@@ -202,12 +267,43 @@ fn every_ros_template_in_the_directory_is_checked() {
         let path = entry.unwrap().path();
         if path.extension().is_some_and(|e| e == "json") {
             let name = path.file_name().unwrap().to_string_lossy().into_owned();
+            if name == RAM_POLICY {
+                continue;
+            }
             let problems = all_problems(&load(&name));
             assert!(problems.is_empty(), "{name}: {problems:#?}");
             checked += 1;
         }
     }
-    assert!(checked >= 2, "found {checked} ROS templates");
+    assert!(checked >= 3, "found {checked} ROS templates");
+}
+
+#[test]
+fn function_role_template_grants_exactly_the_shipped_policy() {
+    let template = load("ros-function-role.json");
+    let problems = all_problems(&template);
+    assert!(problems.is_empty(), "{problems:#?}");
+
+    let mut wider = template.clone();
+    wider["Resources"]["FunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+        ["Statement"][0]["Action"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!("ecs:*"));
+    assert!(role_problems(&wider)
+        .iter()
+        .any(|p| p.contains("not exactly")));
+
+    let mut untrusted = template.clone();
+    untrusted["Resources"]["FunctionRole"]["Properties"]["AssumeRolePolicyDocument"]
+        ["Statement"][0]["Principal"]["Service"] = json!(["ecs.aliyuncs.com"]);
+    assert!(role_problems(&untrusted)
+        .iter()
+        .any(|p| p.contains("may not assume")));
+
+    let mut nothing = template;
+    nothing["Resources"]["FunctionRole"]["Type"] = json!("ALIYUN::RAM::User");
+    assert!(!all_problems(&nothing).is_empty());
 }
 
 #[test]

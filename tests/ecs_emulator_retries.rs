@@ -271,10 +271,11 @@ async fn a_permanent_error_is_answered_after_one_call() {
     let client = harness.client();
     let started = Instant::now();
     let result = client
-        .delete_image(
+        .modify_image_attribute(
             DESTINATION_REGION,
             "m-uf6nosuchimage000",
-            false,
+            Some("renamed"),
+            None,
             deadline_in(Duration::from_secs(5)),
         )
         .await;

@@ -222,9 +222,9 @@ fn role_problems(template: &Value) -> Vec<String> {
                 "{name}: its policies are not exactly templates/{RAM_POLICY}: {documents:?}"
             ));
         }
-        let output = section(template, "Outputs").values().any(|o| {
-            o["Value"]["Fn::GetAtt"] == json!([name, "Arn"])
-        });
+        let output = section(template, "Outputs")
+            .values()
+            .any(|o| o["Value"]["Fn::GetAtt"] == json!([name, "Arn"]));
         if !output {
             problems.push(format!("{name}: no output of its Arn"));
         }
@@ -285,8 +285,8 @@ fn function_role_template_grants_exactly_the_shipped_policy() {
     assert!(problems.is_empty(), "{problems:#?}");
 
     let mut wider = template.clone();
-    wider["Resources"]["FunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]
-        ["Statement"][0]["Action"]
+    wider["Resources"]["FunctionRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+        [0]["Action"]
         .as_array_mut()
         .unwrap()
         .push(json!("ecs:*"));
@@ -295,8 +295,8 @@ fn function_role_template_grants_exactly_the_shipped_policy() {
         .any(|p| p.contains("not exactly")));
 
     let mut untrusted = template.clone();
-    untrusted["Resources"]["FunctionRole"]["Properties"]["AssumeRolePolicyDocument"]
-        ["Statement"][0]["Principal"]["Service"] = json!(["ecs.aliyuncs.com"]);
+    untrusted["Resources"]["FunctionRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+        [0]["Principal"]["Service"] = json!(["ecs.aliyuncs.com"]);
     assert!(role_problems(&untrusted)
         .iter()
         .any(|p| p.contains("may not assume")));

@@ -211,7 +211,7 @@ prop_case("tags-count", "tf", "Tags", [{"MapKey": f"k{i}", "MapValue": "v"} for 
           "Tags: must have at most 20 items")
 prop_case("tags-value-missing", "tf", "Tags", [{"MapKey": "k"}], "Tags[0].MapValue: is required")
 prop_case("tags-key-link", "tf", "Tags", [{"MapKey": "https://x", "MapValue": "v"}],
-          "Tags[0].MapKey: must not start with")
+          "Tags[0].MapKey: must not contain \"https://\"")
 prop_case("tags-dup", "tf", "Tags", [{"MapKey": "k", "MapValue": "a"},
                                      {"MapKey": "k", "MapValue": "b"}], "Tags[1].MapKey: duplicates")
 prop_case("tags-wrong-shape", "tf", "Tags", [{"Key": "k", "Value": "v"}], "Tags[0].Key")

@@ -1,0 +1,307 @@
+//! The Alibaba Cloud AccessKey kept in AWS Secrets Manager instead of the function's
+//! environment (where `lambda:GetFunctionConfiguration` shows it to anyone allowed that).
+//!
+//! `ALIBABA_CLOUD_CREDENTIALS_SECRET_ARN` names the secret; its `SecretString` is a JSON
+//! object `{"AccessKeyId": "...", "AccessKeySecret": "...", "SecurityToken": "..."}` (the
+//! token optional, other keys ignored). It is read once per process with the function role's
+//! credentials (`GetSecretValue`, SigV4). Errors name the secret, never its value.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde_json::Value;
+use tokio::time::Instant;
+
+use super::{endpoint_url, sigv4_headers, AwsCredentials};
+use crate::ecs::credentials::{
+    ENV_ACCESS_KEY_ID, ENV_ACCESS_KEY_SECRET, ENV_SECURITY_TOKEN, ENV_TF_ACCESS_KEY,
+    ENV_TF_SECRET_KEY, ENV_TF_SECURITY_TOKEN,
+};
+use crate::ecs::Credentials;
+
+pub const ENV_SECRET_ARN: &str = "ALIBABA_CLOUD_CREDENTIALS_SECRET_ARN";
+/// The AWS SDKs' name for a Secrets Manager endpoint override (`AWS_ENDPOINT_URL` also counts).
+pub const ENV_SECRETS_MANAGER_ENDPOINT: &str = "AWS_ENDPOINT_URL_SECRETS_MANAGER";
+/// Lambda allows an initialisation 10 s; the answer must still be possible after a failure.
+const FETCH_BUDGET: Duration = Duration::from_secs(6);
+const ATTEMPTS: u32 = 3;
+/// An AWS error message is a sentence; more than this is not one.
+const MAX_MESSAGE_CHARS: usize = 300;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SecretError {
+    #[error("{ENV_SECRET_ARN} and {plain} are both set: keep the credentials in the secret or in the environment, not both")]
+    AlsoInEnvironment { plain: &'static str },
+    #[error("the secret {secret_id} cannot be read: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (the function role's credentials, which Lambda sets) are not set")]
+    NoAwsCredentials { secret_id: String },
+    #[error("the secret {secret_id} cannot be read: it is not an ARN and AWS_REGION is not set")]
+    NoRegion { secret_id: String },
+    #[error(
+        "the secret {secret_id} could not be read from Secrets Manager at {endpoint}: {detail}"
+    )]
+    Unreachable {
+        secret_id: String,
+        endpoint: String,
+        detail: String,
+    },
+    #[error(
+        "Secrets Manager refused to read the secret {secret_id} (HTTP {status} {code}): {message}"
+    )]
+    Refused {
+        secret_id: String,
+        status: u16,
+        code: String,
+        message: String,
+    },
+    #[error("the secret {secret_id} is not usable: {problem}")]
+    Unusable {
+        secret_id: String,
+        problem: SecretProblem,
+    },
+}
+
+/// What is wrong with a secret's value, in words that cannot quote it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SecretProblem {
+    #[error("Secrets Manager's answer is not the JSON of GetSecretValue")]
+    AnswerNotUnderstood,
+    #[error("it has no SecretString (a binary secret)")]
+    NoSecretString,
+    #[error("its SecretString is not JSON (line {line}, column {column}); expected {{\"AccessKeyId\": ..., \"AccessKeySecret\": ..., \"SecurityToken\": ... (optional)}}")]
+    NotJson { line: usize, column: usize },
+    #[error("its SecretString is not a JSON object; expected {{\"AccessKeyId\": ..., \"AccessKeySecret\": ...}}")]
+    NotAnObject,
+    #[error("its SecretString has no {0} (a non-empty string)")]
+    MissingField(&'static str),
+    #[error("its SecretString's {0} is not a string")]
+    NotAString(&'static str),
+}
+
+/// Where the credentials' secret is and how to reach it.
+#[derive(Debug, Clone)]
+pub struct SecretSource {
+    pub secret_id: String,
+    region: String,
+    endpoint: String,
+    credentials: AwsCredentials,
+}
+
+impl SecretSource {
+    /// `None` when `ALIBABA_CLOUD_CREDENTIALS_SECRET_ARN` is not set. The region is the
+    /// ARN's (a secret may live in another region than the function), else `AWS_REGION`.
+    pub fn from_lookup(
+        lookup: impl Fn(&str) -> Option<String>,
+    ) -> Option<Result<Self, SecretError>> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let secret_id = get(ENV_SECRET_ARN)?.trim().to_string();
+        Some(Self::configure(secret_id, &lookup))
+    }
+
+    fn configure(
+        secret_id: String,
+        lookup: &impl Fn(&str) -> Option<String>,
+    ) -> Result<Self, SecretError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let plain = [
+            ENV_ACCESS_KEY_ID,
+            ENV_ACCESS_KEY_SECRET,
+            ENV_SECURITY_TOKEN,
+            ENV_TF_ACCESS_KEY,
+            ENV_TF_SECRET_KEY,
+            ENV_TF_SECURITY_TOKEN,
+        ];
+        if let Some(plain) = plain.into_iter().find(|name| get(name).is_some()) {
+            return Err(SecretError::AlsoInEnvironment { plain });
+        }
+        let Some(credentials) = AwsCredentials::from_lookup(lookup) else {
+            return Err(SecretError::NoAwsCredentials { secret_id });
+        };
+        let (partition, arn_region) = parse_arn(&secret_id).unzip();
+        let Some(region) = arn_region
+            .or_else(|| get("AWS_REGION"))
+            .or_else(|| get("AWS_DEFAULT_REGION"))
+        else {
+            return Err(SecretError::NoRegion { secret_id });
+        };
+        let suffix = match partition.as_deref() {
+            Some("aws-cn") => "amazonaws.com.cn",
+            _ => "amazonaws.com",
+        };
+        let endpoint = endpoint_url(
+            lookup,
+            ENV_SECRETS_MANAGER_ENDPOINT,
+            format!("https://secretsmanager.{region}.{suffix}"),
+        );
+        Ok(SecretSource {
+            secret_id,
+            region,
+            endpoint,
+            credentials,
+        })
+    }
+
+    /// `GetSecretValue`, retried on transport errors, throttling and 5xx within a few
+    /// seconds, then the credentials in the secret.
+    pub async fn fetch(&self) -> Result<Credentials, SecretError> {
+        let deadline = Instant::now() + FETCH_BUDGET;
+        let mut attempt = 1;
+        loop {
+            match self.fetch_once(deadline).await {
+                Err(error) if attempt < ATTEMPTS && is_transient(&error) => {
+                    tracing::warn!(%error, attempt, "reading the credentials' secret; retrying");
+                    let pause = Duration::from_millis(200 << attempt);
+                    if Instant::now() + pause >= deadline {
+                        return Err(error);
+                    }
+                    tokio::time::sleep(pause).await;
+                    attempt += 1;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    async fn fetch_once(&self, deadline: Instant) -> Result<Credentials, SecretError> {
+        let url = format!("{}/", self.endpoint);
+        let body = serde_json::to_vec(&serde_json::json!({ "SecretId": self.secret_id }))
+            .expect("a JSON object of one string serialises");
+        let headers = [
+            ("content-type", "application/x-amz-json-1.1"),
+            ("x-amz-target", "secretsmanager.GetSecretValue"),
+        ];
+        let unreachable = |detail: String| SecretError::Unreachable {
+            secret_id: self.secret_id.clone(),
+            endpoint: self.endpoint.clone(),
+            detail,
+        };
+        let signed = sigv4_headers(
+            &self.credentials,
+            &self.region,
+            "secretsmanager",
+            "POST",
+            &url,
+            &headers,
+            &body,
+        )
+        .map_err(|e| unreachable(format!("the request could not be signed: {e}")))?;
+        let mut request = crate::tls::shared_client().post(&url).body(body);
+        for (name, value) in headers
+            .iter()
+            .copied()
+            .chain(signed.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+        {
+            request = request.header(name, value);
+        }
+        let timeout = deadline.saturating_duration_since(Instant::now());
+        let response = request
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(|e| unreachable(crate::tls::error_chain(&e.without_url())))?;
+        let status = response.status().as_u16();
+        let text = response
+            .text()
+            .await
+            .map_err(|e| unreachable(crate::tls::error_chain(&e.without_url())))?;
+        if status != 200 {
+            return Err(refusal(&self.secret_id, status, &text));
+        }
+        // From here on the body holds the secret: it is parsed, never quoted.
+        credentials_from_answer(&text).map_err(|problem| SecretError::Unusable {
+            secret_id: self.secret_id.clone(),
+            problem,
+        })
+    }
+}
+
+fn is_transient(error: &SecretError) -> bool {
+    match error {
+        SecretError::Unreachable { .. } => true,
+        SecretError::Refused { status, code, .. } => {
+            *status >= 500 || code.contains("Throttling") || code.contains("InternalService")
+        }
+        _ => false,
+    }
+}
+
+/// `arn:<partition>:secretsmanager:<region>:<account>:secret:<name>`.
+fn parse_arn(secret_id: &str) -> Option<(String, String)> {
+    let mut parts = secret_id.splitn(7, ':');
+    let (Some("arn"), Some(partition), Some("secretsmanager"), Some(region)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return None;
+    };
+    let region_ok = !region.is_empty()
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    region_ok.then(|| (partition.to_string(), region.to_string()))
+}
+
+/// AWS JSON errors: `{"__type": "ResourceNotFoundException", "message": "..."}`; the type
+/// may carry a namespace prefix (`com.amazonaws...#Code`).
+fn refusal(secret_id: &str, status: u16, body: &str) -> SecretError {
+    #[derive(Deserialize)]
+    struct AwsError {
+        #[serde(rename = "__type")]
+        kind: Option<String>,
+        #[serde(alias = "Message")]
+        message: Option<String>,
+    }
+    let parsed: Option<AwsError> = serde_json::from_str(body).ok();
+    let code = parsed
+        .as_ref()
+        .and_then(|e| e.kind.as_deref())
+        .map(|kind| kind.rsplit('#').next().unwrap_or(kind).to_string())
+        .unwrap_or_else(|| "no error code".to_string());
+    let message = parsed
+        .and_then(|e| e.message)
+        .unwrap_or_else(|| body.to_string())
+        .chars()
+        .take(MAX_MESSAGE_CHARS)
+        .collect();
+    SecretError::Refused {
+        secret_id: secret_id.to_string(),
+        status,
+        code,
+        message,
+    }
+}
+
+fn credentials_from_answer(body: &str) -> Result<Credentials, SecretProblem> {
+    #[derive(Deserialize)]
+    struct GetSecretValue {
+        #[serde(rename = "SecretString")]
+        secret_string: Option<String>,
+    }
+    let answer: GetSecretValue =
+        serde_json::from_str(body).map_err(|_| SecretProblem::AnswerNotUnderstood)?;
+    let secret = answer.secret_string.ok_or(SecretProblem::NoSecretString)?;
+    credentials_from_secret_string(&secret)
+}
+
+/// Field by field rather than with serde's derive: its errors quote the offending value.
+fn credentials_from_secret_string(secret: &str) -> Result<Credentials, SecretProblem> {
+    let value: Value = serde_json::from_str(secret).map_err(|e| SecretProblem::NotJson {
+        line: e.line(),
+        column: e.column(),
+    })?;
+    let object = value.as_object().ok_or(SecretProblem::NotAnObject)?;
+    let field = |name: &'static str| match object.get(name) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.trim().to_string())),
+        Some(_) => Err(SecretProblem::NotAString(name)),
+    };
+    let required = |name: &'static str| field(name)?.ok_or(SecretProblem::MissingField(name));
+    Ok(Credentials::new(
+        required("AccessKeyId")?,
+        required("AccessKeySecret")?,
+        field("SecurityToken")?,
+    ))
+}
+
+#[cfg(test)]
+#[path = "secrets_tests.rs"]
+mod tests;

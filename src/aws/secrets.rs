@@ -239,8 +239,9 @@ fn parse_arn(secret_id: &str) -> Option<(String, String)> {
     region_ok.then(|| (partition.to_string(), region.to_string()))
 }
 
-/// AWS JSON errors: `{"__type": "ResourceNotFoundException", "message": "..."}`; the type
-/// may carry a namespace prefix (`com.amazonaws...#Code`).
+/// AWS JSON errors: `{"__type": "ResourceNotFoundException", "message": "..."}`, the type
+/// maybe with a namespace prefix (`com.amazonaws...#Code`); the XML `<Code>`/`<Message>` form
+/// of an authentication error (moto answers so) is read too.
 fn refusal(secret_id: &str, status: u16, body: &str) -> SecretError {
     #[derive(Deserialize)]
     struct AwsError {
@@ -249,14 +250,14 @@ fn refusal(secret_id: &str, status: u16, body: &str) -> SecretError {
         #[serde(alias = "Message")]
         message: Option<String>,
     }
-    let parsed: Option<AwsError> = serde_json::from_str(body).ok();
-    let code = parsed
-        .as_ref()
-        .and_then(|e| e.kind.as_deref())
-        .map(|kind| kind.rsplit('#').next().unwrap_or(kind).to_string())
+    let (code, message) = match serde_json::from_str::<AwsError>(body) {
+        Ok(error) => (error.kind, error.message),
+        Err(_) => (xml_element(body, "Code"), xml_element(body, "Message")),
+    };
+    let code = code
+        .map(|kind| kind.rsplit('#').next().unwrap_or(&kind).to_string())
         .unwrap_or_else(|| "no error code".to_string());
-    let message = parsed
-        .and_then(|e| e.message)
+    let message = message
         .unwrap_or_else(|| body.to_string())
         .chars()
         .take(MAX_MESSAGE_CHARS)
@@ -267,6 +268,12 @@ fn refusal(secret_id: &str, status: u16, body: &str) -> SecretError {
         code,
         message,
     }
+}
+
+fn xml_element(body: &str, name: &str) -> Option<String> {
+    let start = body.find(&format!("<{name}>"))? + name.len() + 2;
+    let end = start + body[start..].find(&format!("</{name}>"))?;
+    Some(body[start..end].to_string())
 }
 
 fn credentials_from_answer(body: &str) -> Result<Credentials, SecretProblem> {

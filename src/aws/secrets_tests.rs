@@ -171,6 +171,16 @@ fn aws_errors_give_code_and_message() {
         "{err}"
     );
     assert!(is_transient(&err));
+    let err = refusal(
+        ARN,
+        403,
+        "<ErrorResponse><Errors><Error><Code>AccessDenied</Code><Message>not authorized</Message></Error></Errors></ErrorResponse>",
+    );
+    assert!(
+        err.to_string()
+            .ends_with("(HTTP 403 AccessDenied): not authorized"),
+        "{err}"
+    );
     let err = refusal(ARN, 503, &"x".repeat(1000));
     assert!(is_transient(&err));
     assert!(err.to_string().len() < 600);

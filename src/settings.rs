@@ -73,7 +73,7 @@ impl Settings {
                 "the credentials are in the secret {} ({ENV_SECRET_ARN}), which was not read",
                 arn.trim()
             )),
-            None => Credentials::from_lookup(&non_empty).map_err(|e| e.to_string()),
+            None => Credentials::from_lookup(non_empty).map_err(|e| e.to_string()),
         };
         Settings {
             credentials,

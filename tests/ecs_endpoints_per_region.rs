@@ -11,7 +11,6 @@ use std::io::Write;
 use std::net::SocketAddr;
 use std::process::{Output, Stdio};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use bytes::Bytes;
 use deploy_support::{command, emulator, KEY_ID, SECRET, TOKEN};

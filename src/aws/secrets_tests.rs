@@ -113,7 +113,7 @@ fn the_documented_shape_gives_credentials() {
 fn a_wrong_shape_is_described_without_quoting_the_value() {
     let canary = "CANARY-secret-value-0042";
     let cases = [
-        (format!("{canary}"), "not JSON"),
+        (canary.to_string(), "not JSON"),
         (format!("{{\"AccessKeyId\": \"{canary}"), "not JSON"),
         (format!("[\"{canary}\"]"), "not a JSON object"),
         (

@@ -1,5 +1,5 @@
-//! The Alibaba Cloud credentials kept in AWS Secrets Manager: the real binary (`invoke`)
-//! reads them from moto's Secrets Manager with a role's temporary credentials, moto checking
+//! The Alibaba Cloud credentials kept in AWS Secrets Manager: the real binary (`invoke`, and
+//! as a Lambda bootstrap) reads them from moto's Secrets Manager with a role's temporary credentials, moto checking
 //! the SigV4 signature and the role's policy, then copies against the ECS emulator.
 //!
 //! Needs moto: `scripts/secrets-against-moto` (part of `scripts/test`) installs and starts it,
@@ -8,14 +8,23 @@
 
 mod deploy_support;
 
+use std::collections::VecDeque;
+use std::convert::Infallible;
 use std::io::Write;
-use std::process::{Output, Stdio};
+use std::net::SocketAddr;
+use std::process::{Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use deploy_support::{command, EVENT_SOURCE_IMAGE, EVENT_SOURCE_REGION};
+use bytes::Bytes;
+use deploy_support::{command, Running, EVENT_SOURCE_IMAGE, EVENT_SOURCE_REGION};
 use ecs_image_copy::emulator::{Emulator, EmulatorConfig, SourceImage};
 use ecs_image_copy::receiver::Receiver;
-use serde_json::Value;
+use http_body_util::Full;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use serde_json::{json, Value};
+use tokio::net::TcpListener;
 
 fn fixture() -> Value {
     let path = std::env::var("MOTO_SECRETS_FIXTURE")
@@ -41,6 +50,44 @@ async fn emulator_for(fixture: &Value) -> Emulator {
     Emulator::start(config, 0).await.expect("emulator starts")
 }
 
+/// The binary with the secret `secret` to be read as `role` (its secret key spoiled when
+/// `tamper_signature`), ECS at `emulator`.
+fn with_secret(
+    mut cmd: Command,
+    fixture: &Value,
+    secret: &str,
+    role: &str,
+    emulator: &Emulator,
+    tamper_signature: bool,
+) -> Command {
+    let mut aws_secret = text(fixture, &format!("/{role}/SecretAccessKey")).to_string();
+    if tamper_signature {
+        aws_secret.push('x');
+    }
+    cmd.env(
+        "ALIBABA_CLOUD_CREDENTIALS_SECRET_ARN",
+        text(fixture, &format!("/secrets/{secret}")),
+    )
+    .env(
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER",
+        text(fixture, "/endpoint"),
+    )
+    .env("AWS_REGION", text(fixture, "/region"))
+    .env(
+        "AWS_ACCESS_KEY_ID",
+        text(fixture, &format!("/{role}/AccessKeyId")),
+    )
+    .env("AWS_SECRET_ACCESS_KEY", aws_secret)
+    .env(
+        "AWS_SESSION_TOKEN",
+        text(fixture, &format!("/{role}/SessionToken")),
+    )
+    .env("ALIBABA_CLOUD_ECS_ENDPOINT", emulator.endpoint())
+    .env("ALIBABA_CLOUD_REGION_ID", "cn-shanghai")
+    .env("RUST_LOG", "debug");
+    cmd
+}
+
 /// `invoke -` of the example Create with the secret `secret` read as `role`.
 fn invoke_with_secret(
     fixture: &Value,
@@ -51,37 +98,9 @@ fn invoke_with_secret(
     tamper_signature: bool,
 ) -> Output {
     let event = deploy_support::event("cfn-tf-create", receiver, None);
-    let mut aws_secret = text(fixture, &format!("/{role}/SecretAccessKey")).to_string();
-    if tamper_signature {
-        aws_secret.push('x');
-    }
-    let mut child = command()
-        .arg("invoke")
-        .arg("-")
-        .env(
-            "ALIBABA_CLOUD_CREDENTIALS_SECRET_ARN",
-            text(fixture, &format!("/secrets/{secret}")),
-        )
-        .env(
-            "AWS_ENDPOINT_URL_SECRETS_MANAGER",
-            text(fixture, "/endpoint"),
-        )
-        .env("AWS_REGION", text(fixture, "/region"))
-        .env(
-            "AWS_ACCESS_KEY_ID",
-            text(fixture, &format!("/{role}/AccessKeyId")),
-        )
-        .env("AWS_SECRET_ACCESS_KEY", aws_secret)
-        .env(
-            "AWS_SESSION_TOKEN",
-            text(fixture, &format!("/{role}/SessionToken")),
-        )
-        .env("ALIBABA_CLOUD_ECS_ENDPOINT", emulator.endpoint())
-        .env("ALIBABA_CLOUD_REGION_ID", "cn-shanghai")
-        .env("RUST_LOG", "debug")
-        .stdin(Stdio::piped())
-        .spawn()
-        .expect("the binary runs");
+    let mut cmd = with_secret(command(), fixture, secret, role, emulator, tamper_signature);
+    cmd.arg("invoke").arg("-").stdin(Stdio::piped());
+    let mut child = cmd.spawn().expect("the binary runs");
     child
         .stdin
         .take()
@@ -188,4 +207,143 @@ async fn a_malformed_secret_fails_the_stack_without_quoting_it() {
 #[ignore = "needs moto: run scripts/secrets-against-moto"]
 async fn a_bad_signature_is_refused() {
     refused("good", "reader", true, "SignatureDoesNotMatch").await;
+}
+
+/// As much of the Lambda Runtime API as a bootstrap needs for a queue of events.
+struct RuntimeApi {
+    addr: SocketAddr,
+    responses: Arc<Mutex<Vec<String>>>,
+}
+
+impl RuntimeApi {
+    async fn start(events: Vec<Value>) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let pending = Arc::new(Mutex::new(events.into_iter().collect::<VecDeque<_>>()));
+        let responses = Arc::new(Mutex::new(Vec::new()));
+        let posted = Arc::clone(&responses);
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let (pending, posted) = (Arc::clone(&pending), Arc::clone(&posted));
+                tokio::spawn(async move {
+                    let service = hyper::service::service_fn(move |req: Request<_>| {
+                        let (pending, posted) = (Arc::clone(&pending), Arc::clone(&posted));
+                        async move { Ok::<_, Infallible>(runtime_api(req, &pending, &posted).await) }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        RuntimeApi { addr, responses }
+    }
+
+    /// The paths posted back once there are `count`, or after 30 s however many there are.
+    async fn wait_for_responses(&self, count: usize) -> Vec<String> {
+        for _ in 0..600 {
+            if self.responses.lock().unwrap().len() >= count {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.responses.lock().unwrap().clone()
+    }
+}
+
+async fn runtime_api(
+    req: Request<hyper::body::Incoming>,
+    pending: &Mutex<VecDeque<Value>>,
+    posted: &Mutex<Vec<String>>,
+) -> Response<Full<Bytes>> {
+    let path = req.uri().path().to_string();
+    if path.ends_with("/invocation/next") {
+        // The queue ran dry: hold the long poll, as Lambda does between events.
+        loop {
+            let next = pending.lock().unwrap().pop_front();
+            if let Some(event) = next {
+                let deadline = std::time::SystemTime::now() + Duration::from_secs(60);
+                let deadline_ms = deadline
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap()
+                    .as_millis();
+                let id = event["RequestId"].as_str().unwrap().to_string();
+                return Response::builder()
+                    .header("Lambda-Runtime-Aws-Request-Id", id)
+                    .header("Lambda-Runtime-Deadline-Ms", deadline_ms.to_string())
+                    .header(
+                        "Lambda-Runtime-Invoked-Function-Arn",
+                        "arn:aws:lambda:us-east-1:123456789012:function:ecs-image-copy",
+                    )
+                    .body(Full::new(Bytes::from(event.to_string())))
+                    .unwrap();
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+    posted.lock().unwrap().push(path);
+    Response::builder()
+        .status(202)
+        .body(Full::new(Bytes::new()))
+        .unwrap()
+}
+
+/// The Lambda bootstrap reads the secret once, at its cold start, and uses it for every event.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto: run scripts/secrets-against-moto"]
+async fn a_lambda_bootstrap_reads_the_secret_once_for_all_its_events() {
+    let fixture = fixture();
+    let emulator = emulator_for(&fixture).await;
+    let receiver = Receiver::start().await.unwrap();
+    let events: Vec<Value> = ["first", "second"]
+        .iter()
+        .map(|id| {
+            let mut event = deploy_support::event("cfn-tf-create", &receiver, None);
+            event["RequestId"] = json!(format!("request-{id}"));
+            // Two copies of one source need two names.
+            event["ResourceProperties"]["ImageName"] = json!(format!("secret-copy-{id}"));
+            event
+        })
+        .collect();
+    let runtime = RuntimeApi::start(events).await;
+    let mut cmd = with_secret(command(), &fixture, "good", "reader", &emulator, false);
+    cmd.env("AWS_LAMBDA_RUNTIME_API", runtime.addr.to_string())
+        .env("AWS_LAMBDA_FUNCTION_NAME", "ecs-image-copy")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/ecs-image-copy")
+        .env(
+            "AWS_LAMBDA_LOG_STREAM_NAME",
+            "2026/01/01/[$LATEST]0123456789abcdef",
+        );
+    let bootstrap = Running::new(cmd.spawn().expect("the bootstrap starts"));
+    let responses = runtime.wait_for_responses(2).await;
+    let answers = receiver.wait_for_accepted(2, Duration::from_secs(5)).await;
+    let (stdout, stderr) = bootstrap.finish();
+    assert_eq!(responses.len(), 2, "{responses:?}\n{stderr}");
+    assert!(
+        responses.iter().all(|p| p.ends_with("/response")),
+        "{responses:?}\n{stderr}"
+    );
+    for answer in &answers {
+        assert_eq!(
+            answer.json()["Status"],
+            "SUCCESS",
+            "{:?}\n{stderr}",
+            answer.json()
+        );
+    }
+    assert_eq!(
+        stderr
+            .matches("credentials read from Secrets Manager")
+            .count(),
+        1,
+        "read once: {stderr}"
+    );
+    let output = Output {
+        status: std::process::ExitStatus::default(),
+        stdout: stdout.into_bytes(),
+        stderr: stderr.into_bytes(),
+    };
+    assert_no_secret_values(&output, &fixture);
 }

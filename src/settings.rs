@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::aws::secrets::{SecretSource, ENV_SECRET_ARN};
+use crate::aws::secrets::{SecretSource, ENV_PARAMETER_NAME, ENV_SECRET_ARN};
 use crate::ecs::{Credentials, EcsClient, EndpointError, Endpoints, ReqwestTransport, RetryPolicy};
 use crate::handover::HandoverSettings;
 
@@ -31,23 +31,23 @@ impl Settings {
     }
 
     /// [`Settings::from_lookup`], then the credentials read from the secret that
-    /// `ALIBABA_CLOUD_CREDENTIALS_SECRET_ARN` names. A failure is kept, not raised: every
+    /// `ALIBABA_CLOUD_CREDENTIALS_SECRET_ARN` (or `_PARAMETER_NAME`) names. A failure is kept, not raised: every
     /// event that needs ECS is answered FAILED with it.
     pub async fn load_from(lookup: impl Fn(&str) -> Option<String>) -> Self {
         let mut settings = Self::from_lookup(&lookup);
         if let Some(source) = SecretSource::from_lookup(&lookup) {
             let started = std::time::Instant::now();
             let fetched = match source {
-                Ok(source) => source.fetch().await,
+                Ok(source) => source.fetch().await.map(|c| (c, source.secret.store)),
                 Err(e) => Err(e),
             };
             let elapsed_ms = started.elapsed().as_millis() as u64;
             settings.credentials = match fetched {
-                Ok(credentials) => {
+                Ok((credentials, store)) => {
                     tracing::info!(
                         access_key_id = credentials.access_key_id(),
                         elapsed_ms,
-                        "Alibaba Cloud credentials read from Secrets Manager"
+                        "Alibaba Cloud credentials read from {store}"
                     );
                     Ok(Some(credentials))
                 }
@@ -68,11 +68,13 @@ impl Settings {
 
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Self {
         let non_empty = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let credentials = match non_empty(ENV_SECRET_ARN) {
-            Some(arn) => Err(format!(
-                "the credentials are in the secret {} ({ENV_SECRET_ARN}), which was not read",
-                arn.trim()
+        let credentials = match SecretSource::from_lookup(&lookup) {
+            Some(Ok(source)) => Err(format!(
+                "the credentials are in {} ({}), which was not read",
+                source.secret,
+                source.secret.store.variable()
             )),
+            Some(Err(e)) => Err(e.to_string()),
             None => Credentials::from_lookup(non_empty).map_err(|e| e.to_string()),
         };
         Settings {
@@ -98,7 +100,7 @@ impl Settings {
             )),
             Ok(None) => Err(format!(
                 "no Alibaba Cloud credentials are configured: set ALIBABA_CLOUD_ACCESS_KEY_ID \
-                 and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or {ENV_SECRET_ARN}"
+                 and ALIBABA_CLOUD_ACCESS_KEY_SECRET, or {ENV_SECRET_ARN} (or {ENV_PARAMETER_NAME})"
             )),
             Err(e) => Err(e.clone()),
         }

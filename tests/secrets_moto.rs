@@ -1,4 +1,5 @@
-//! The Alibaba Cloud credentials kept in AWS Secrets Manager: the real binary (`invoke`, and
+//! The Alibaba Cloud credentials kept in AWS Secrets Manager (or an SSM SecureString): the
+//! real binary (`invoke`, and
 //! as a Lambda bootstrap) reads them from moto's Secrets Manager with a role's temporary credentials, moto checking
 //! the SigV4 signature and the role's policy, then copies against the ECS emulator.
 //!
@@ -65,13 +66,14 @@ fn with_secret(
         aws_secret.push('x');
     }
     cmd.env(
-        "ALIBABA_CLOUD_CREDENTIALS_SECRET_ARN",
-        text(fixture, &format!("/secrets/{secret}")),
+        text(fixture, &format!("/secrets/{secret}/variable")),
+        text(fixture, &format!("/secrets/{secret}/id")),
     )
     .env(
         "AWS_ENDPOINT_URL_SECRETS_MANAGER",
         text(fixture, "/endpoint"),
     )
+    .env("AWS_ENDPOINT_URL_SSM", text(fixture, "/endpoint"))
     .env("AWS_REGION", text(fixture, "/region"))
     .env(
         "AWS_ACCESS_KEY_ID",
@@ -145,10 +147,26 @@ fn assert_no_secret_values(output: &Output, fixture: &Value) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs moto: run scripts/secrets-against-moto"]
 async fn create_with_the_credentials_from_the_secret() {
+    create_with("good", "Secrets Manager").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto: run scripts/secrets-against-moto"]
+async fn create_with_the_credentials_from_an_ssm_secure_string() {
+    create_with("parameter", "SSM Parameter Store").await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto: run scripts/secrets-against-moto"]
+async fn a_plain_ssm_string_is_refused() {
+    refused("plain_parameter", "reader", false, "not a SecureString").await;
+}
+
+async fn create_with(secret: &str, store: &str) {
     let fixture = fixture();
     let emulator = emulator_for(&fixture).await;
     let receiver = Receiver::start().await.unwrap();
-    let output = invoke_with_secret(&fixture, "good", "reader", &emulator, &receiver, false);
+    let output = invoke_with_secret(&fixture, secret, "reader", &emulator, &receiver, false);
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     let answer = answer(&output, &receiver).await;
@@ -156,7 +174,7 @@ async fn create_with_the_credentials_from_the_secret() {
     let image_id = answer["PhysicalResourceId"].as_str().unwrap();
     assert!(emulator.control().image(image_id).is_some(), "{image_id}");
     assert!(
-        stderr.contains("credentials read from Secrets Manager"),
+        stderr.contains(&format!("credentials read from {store}")),
         "{stderr}"
     );
     assert_no_secret_values(&output, &fixture);
@@ -177,7 +195,7 @@ async fn refused(secret: &str, role: &str, tamper: bool, needle: &str) {
     let answer = answer(&output, &receiver).await;
     assert_eq!(answer["Status"], "FAILED", "{answer}");
     let reason = answer["Reason"].as_str().unwrap();
-    let arn = text(&fixture, &format!("/secrets/{secret}"));
+    let arn = text(&fixture, &format!("/secrets/{secret}/id"));
     assert!(reason.contains(arn), "names the secret: {reason}");
     assert!(reason.contains(needle), "says why ({needle}): {reason}");
     assert!(emulator.control().calls().is_empty(), "no ECS call");

@@ -1,15 +1,19 @@
-//! The Alibaba Cloud AccessKey kept in AWS Secrets Manager instead of the function's
-//! environment (where `lambda:GetFunctionConfiguration` shows it to anyone allowed that).
+//! The Alibaba Cloud AccessKey kept in AWS Secrets Manager (or an SSM Parameter Store
+//! SecureString) instead of the function's environment, where
+//! `lambda:GetFunctionConfiguration` shows it to anyone allowed that.
 //!
-//! `ALIBABA_CLOUD_CREDENTIALS_SECRET_ARN` names the secret; its `SecretString` is a JSON
-//! object `{"AccessKeyId": "...", "AccessKeySecret": "...", "SecurityToken": "..."}` (the
-//! token optional, other keys ignored). It is read once per process with the function role's
-//! credentials (`GetSecretValue`, SigV4). Errors name the secret, never its value.
+//! `ALIBABA_CLOUD_CREDENTIALS_SECRET_ARN` names the secret (or
+//! `ALIBABA_CLOUD_CREDENTIALS_PARAMETER_NAME` the parameter); its value is a JSON object
+//! `{"AccessKeyId": "...", "AccessKeySecret": "...", "SecurityToken": "..."}` (the token
+//! optional, other keys ignored). It is read once per process with the function role's
+//! credentials (`GetSecretValue` / `GetParameter` with decryption, SigV4). Errors name the
+//! secret, never its value.
 
+use std::fmt;
 use std::time::Duration;
 
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::{json, Value};
 use tokio::time::Instant;
 
 use super::{endpoint_url, sigv4_headers, AwsCredentials};
@@ -20,42 +24,116 @@ use crate::ecs::credentials::{
 use crate::ecs::Credentials;
 
 pub const ENV_SECRET_ARN: &str = "ALIBABA_CLOUD_CREDENTIALS_SECRET_ARN";
-/// The AWS SDKs' name for a Secrets Manager endpoint override (`AWS_ENDPOINT_URL` also counts).
+pub const ENV_PARAMETER_NAME: &str = "ALIBABA_CLOUD_CREDENTIALS_PARAMETER_NAME";
+/// The AWS SDKs' names for endpoint overrides (`AWS_ENDPOINT_URL` also counts).
 pub const ENV_SECRETS_MANAGER_ENDPOINT: &str = "AWS_ENDPOINT_URL_SECRETS_MANAGER";
+pub const ENV_SSM_ENDPOINT: &str = "AWS_ENDPOINT_URL_SSM";
 /// Lambda allows an initialisation 10 s; the answer must still be possible after a failure.
 const FETCH_BUDGET: Duration = Duration::from_secs(6);
 const ATTEMPTS: u32 = 3;
 /// An AWS error message is a sentence; more than this is not one.
 const MAX_MESSAGE_CHARS: usize = 300;
 
+/// Which AWS service keeps the secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Store {
+    SecretsManager,
+    /// SSM Parameter Store, a `SecureString` parameter.
+    ParameterStore,
+}
+
+impl Store {
+    pub fn variable(self) -> &'static str {
+        match self {
+            Store::SecretsManager => ENV_SECRET_ARN,
+            Store::ParameterStore => ENV_PARAMETER_NAME,
+        }
+    }
+
+    /// The signing name, the host's first label and the ARN's service.
+    fn service(self) -> &'static str {
+        match self {
+            Store::SecretsManager => "secretsmanager",
+            Store::ParameterStore => "ssm",
+        }
+    }
+
+    fn endpoint_variable(self) -> &'static str {
+        match self {
+            Store::SecretsManager => ENV_SECRETS_MANAGER_ENDPOINT,
+            Store::ParameterStore => ENV_SSM_ENDPOINT,
+        }
+    }
+
+    fn target(self) -> &'static str {
+        match self {
+            Store::SecretsManager => "secretsmanager.GetSecretValue",
+            Store::ParameterStore => "AmazonSSM.GetParameter",
+        }
+    }
+
+    fn request(self, id: &str) -> Value {
+        match self {
+            Store::SecretsManager => json!({ "SecretId": id }),
+            Store::ParameterStore => json!({ "Name": id, "WithDecryption": true }),
+        }
+    }
+}
+
+impl fmt::Display for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Store::SecretsManager => "Secrets Manager",
+            Store::ParameterStore => "SSM Parameter Store",
+        })
+    }
+}
+
+/// A secret by its place: "the secret ARN" or "the SSM parameter NAME".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecretRef {
+    pub store: Store,
+    pub id: String,
+}
+
+impl fmt::Display for SecretRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.store {
+            Store::SecretsManager => write!(f, "the secret {}", self.id),
+            Store::ParameterStore => write!(f, "the SSM parameter {}", self.id),
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
-    #[error("{ENV_SECRET_ARN} and {plain} are both set: keep the credentials in the secret or in the environment, not both")]
-    AlsoInEnvironment { plain: &'static str },
-    #[error("the secret {secret_id} cannot be read: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (the function role's credentials, which Lambda sets) are not set")]
-    NoAwsCredentials { secret_id: String },
-    #[error("the secret {secret_id} cannot be read: it is not an ARN and AWS_REGION is not set")]
-    NoRegion { secret_id: String },
-    #[error(
-        "the secret {secret_id} could not be read from Secrets Manager at {endpoint}: {detail}"
-    )]
+    #[error("{ENV_SECRET_ARN} and {ENV_PARAMETER_NAME} are both set: name one place for the credentials")]
+    TwoPlaces,
+    #[error("{variable} and {plain} are both set: keep the credentials in the secret or in the environment, not both")]
+    AlsoInEnvironment {
+        variable: &'static str,
+        plain: &'static str,
+    },
+    #[error("{secret} cannot be read: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (the function role's credentials, which Lambda sets) are not set")]
+    NoAwsCredentials { secret: SecretRef },
+    #[error("{secret} cannot be read: it is not an ARN and AWS_REGION is not set")]
+    NoRegion { secret: SecretRef },
+    #[error("{secret} could not be read from {} at {endpoint}: {detail}", secret.store)]
     Unreachable {
-        secret_id: String,
+        secret: SecretRef,
         endpoint: String,
         detail: String,
     },
-    #[error(
-        "Secrets Manager refused to read the secret {secret_id} (HTTP {status} {code}): {message}"
-    )]
+    #[error("{} refused to read {secret} (HTTP {status} {code}): {message}", secret.store)]
     Refused {
-        secret_id: String,
+        secret: SecretRef,
         status: u16,
         code: String,
         message: String,
     },
-    #[error("the secret {secret_id} is not usable: {problem}")]
+    #[error("{secret} is not usable: {problem}")]
     Unusable {
-        secret_id: String,
+        secret: SecretRef,
         problem: SecretProblem,
     },
 }
@@ -63,42 +141,54 @@ pub enum SecretError {
 /// What is wrong with a secret's value, in words that cannot quote it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SecretProblem {
-    #[error("Secrets Manager's answer is not the JSON of GetSecretValue")]
+    #[error("the answer is not the JSON of GetSecretValue or GetParameter")]
     AnswerNotUnderstood,
     #[error("it has no SecretString (a binary secret)")]
     NoSecretString,
-    #[error("its SecretString is not JSON (line {line}, column {column}); expected {{\"AccessKeyId\": ..., \"AccessKeySecret\": ..., \"SecurityToken\": ... (optional)}}")]
+    #[error("it is a {0} parameter, not a SecureString: its value is stored unencrypted")]
+    NotSecureString(String),
+    #[error("its value is not JSON (line {line}, column {column}); expected {{\"AccessKeyId\": ..., \"AccessKeySecret\": ..., \"SecurityToken\": ... (optional)}}")]
     NotJson { line: usize, column: usize },
-    #[error("its SecretString is not a JSON object; expected {{\"AccessKeyId\": ..., \"AccessKeySecret\": ...}}")]
+    #[error("its value is not a JSON object; expected {{\"AccessKeyId\": ..., \"AccessKeySecret\": ...}}")]
     NotAnObject,
-    #[error("its SecretString has no {0} (a non-empty string)")]
+    #[error("its value has no {0} (a non-empty string)")]
     MissingField(&'static str),
-    #[error("its SecretString's {0} is not a string")]
+    #[error("its value's {0} is not a string")]
     NotAString(&'static str),
 }
 
 /// Where the credentials' secret is and how to reach it.
 #[derive(Debug, Clone)]
 pub struct SecretSource {
-    pub secret_id: String,
+    pub secret: SecretRef,
     region: String,
     endpoint: String,
     credentials: AwsCredentials,
 }
 
 impl SecretSource {
-    /// `None` when `ALIBABA_CLOUD_CREDENTIALS_SECRET_ARN` is not set. The region is the
-    /// ARN's (a secret may live in another region than the function), else `AWS_REGION`.
+    /// `None` when neither variable names a secret. The region is the ARN's (a secret may
+    /// live in another region than the function), else `AWS_REGION`.
     pub fn from_lookup(
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Option<Result<Self, SecretError>> {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
-        let secret_id = get(ENV_SECRET_ARN)?.trim().to_string();
-        Some(Self::configure(secret_id, &lookup))
+        let named = |store: Store| {
+            get(store.variable()).map(|id| SecretRef {
+                store,
+                id: id.trim().to_string(),
+            })
+        };
+        let secret = match (named(Store::SecretsManager), named(Store::ParameterStore)) {
+            (Some(_), Some(_)) => return Some(Err(SecretError::TwoPlaces)),
+            (Some(secret), None) | (None, Some(secret)) => secret,
+            (None, None) => return None,
+        };
+        Some(Self::configure(secret, &lookup))
     }
 
     fn configure(
-        secret_id: String,
+        secret: SecretRef,
         lookup: &impl Fn(&str) -> Option<String>,
     ) -> Result<Self, SecretError> {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
@@ -111,17 +201,21 @@ impl SecretSource {
             ENV_TF_SECURITY_TOKEN,
         ];
         if let Some(plain) = plain.into_iter().find(|name| get(name).is_some()) {
-            return Err(SecretError::AlsoInEnvironment { plain });
+            return Err(SecretError::AlsoInEnvironment {
+                variable: secret.store.variable(),
+                plain,
+            });
         }
         let Some(credentials) = AwsCredentials::from_lookup(lookup) else {
-            return Err(SecretError::NoAwsCredentials { secret_id });
+            return Err(SecretError::NoAwsCredentials { secret });
         };
-        let (partition, arn_region) = parse_arn(&secret_id).unzip();
+        let service = secret.store.service();
+        let (partition, arn_region) = parse_arn(&secret.id, service).unzip();
         let Some(region) = arn_region
             .or_else(|| get("AWS_REGION"))
             .or_else(|| get("AWS_DEFAULT_REGION"))
         else {
-            return Err(SecretError::NoRegion { secret_id });
+            return Err(SecretError::NoRegion { secret });
         };
         let suffix = match partition.as_deref() {
             Some("aws-cn") => "amazonaws.com.cn",
@@ -129,19 +223,19 @@ impl SecretSource {
         };
         let endpoint = endpoint_url(
             lookup,
-            ENV_SECRETS_MANAGER_ENDPOINT,
-            format!("https://secretsmanager.{region}.{suffix}"),
+            secret.store.endpoint_variable(),
+            format!("https://{service}.{region}.{suffix}"),
         );
         Ok(SecretSource {
-            secret_id,
+            secret,
             region,
             endpoint,
             credentials,
         })
     }
 
-    /// `GetSecretValue`, retried on transport errors, throttling and 5xx within a few
-    /// seconds, then the credentials in the secret.
+    /// One read, retried on transport errors, throttling and 5xx within a few seconds,
+    /// then the credentials in the secret.
     pub async fn fetch(&self) -> Result<Credentials, SecretError> {
         let deadline = Instant::now() + FETCH_BUDGET;
         let mut attempt = 1;
@@ -162,22 +256,23 @@ impl SecretSource {
     }
 
     async fn fetch_once(&self, deadline: Instant) -> Result<Credentials, SecretError> {
+        let store = self.secret.store;
         let url = format!("{}/", self.endpoint);
-        let body = serde_json::to_vec(&serde_json::json!({ "SecretId": self.secret_id }))
-            .expect("a JSON object of one string serialises");
+        let body = serde_json::to_vec(&store.request(&self.secret.id))
+            .expect("a JSON object of strings serialises");
         let headers = [
             ("content-type", "application/x-amz-json-1.1"),
-            ("x-amz-target", "secretsmanager.GetSecretValue"),
+            ("x-amz-target", store.target()),
         ];
         let unreachable = |detail: String| SecretError::Unreachable {
-            secret_id: self.secret_id.clone(),
+            secret: self.secret.clone(),
             endpoint: self.endpoint.clone(),
             detail,
         };
         let signed = sigv4_headers(
             &self.credentials,
             &self.region,
-            "secretsmanager",
+            store.service(),
             "POST",
             &url,
             &headers,
@@ -204,11 +299,11 @@ impl SecretSource {
             .await
             .map_err(|e| unreachable(crate::tls::error_chain(&e.without_url())))?;
         if status != 200 {
-            return Err(refusal(&self.secret_id, status, &text));
+            return Err(refusal(&self.secret, status, &text));
         }
         // From here on the body holds the secret: it is parsed, never quoted.
-        credentials_from_answer(&text).map_err(|problem| SecretError::Unusable {
-            secret_id: self.secret_id.clone(),
+        credentials_from_answer(store, &text).map_err(|problem| SecretError::Unusable {
+            secret: self.secret.clone(),
             problem,
         })
     }
@@ -224,10 +319,10 @@ fn is_transient(error: &SecretError) -> bool {
     }
 }
 
-/// `arn:<partition>:secretsmanager:<region>:<account>:secret:<name>`.
-fn parse_arn(secret_id: &str) -> Option<(String, String)> {
-    let mut parts = secret_id.splitn(7, ':');
-    let (Some("arn"), Some(partition), Some("secretsmanager"), Some(region)) =
+/// `arn:<partition>:<service>:<region>:<account>:...` into partition and region.
+fn parse_arn(id: &str, service: &str) -> Option<(String, String)> {
+    let mut parts = id.splitn(5, ':');
+    let (Some("arn"), Some(partition), Some(arn_service), Some(region)) =
         (parts.next(), parts.next(), parts.next(), parts.next())
     else {
         return None;
@@ -236,13 +331,13 @@ fn parse_arn(secret_id: &str) -> Option<(String, String)> {
         && region
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    region_ok.then(|| (partition.to_string(), region.to_string()))
+    (arn_service == service && region_ok).then(|| (partition.to_string(), region.to_string()))
 }
 
 /// AWS JSON errors: `{"__type": "ResourceNotFoundException", "message": "..."}`, the type
 /// maybe with a namespace prefix (`com.amazonaws...#Code`); the XML `<Code>`/`<Message>` form
 /// of an authentication error (moto answers so) is read too.
-fn refusal(secret_id: &str, status: u16, body: &str) -> SecretError {
+fn refusal(secret: &SecretRef, status: u16, body: &str) -> SecretError {
     #[derive(Deserialize)]
     struct AwsError {
         #[serde(rename = "__type")]
@@ -263,7 +358,7 @@ fn refusal(secret_id: &str, status: u16, body: &str) -> SecretError {
         .take(MAX_MESSAGE_CHARS)
         .collect();
     SecretError::Refused {
-        secret_id: secret_id.to_string(),
+        secret: secret.clone(),
         status,
         code,
         message,
@@ -276,15 +371,40 @@ fn xml_element(body: &str, name: &str) -> Option<String> {
     Some(body[start..end].to_string())
 }
 
-fn credentials_from_answer(body: &str) -> Result<Credentials, SecretProblem> {
+fn credentials_from_answer(store: Store, body: &str) -> Result<Credentials, SecretProblem> {
     #[derive(Deserialize)]
     struct GetSecretValue {
         #[serde(rename = "SecretString")]
         secret_string: Option<String>,
     }
-    let answer: GetSecretValue =
-        serde_json::from_str(body).map_err(|_| SecretProblem::AnswerNotUnderstood)?;
-    let secret = answer.secret_string.ok_or(SecretProblem::NoSecretString)?;
+    #[derive(Deserialize)]
+    struct GetParameter {
+        #[serde(rename = "Parameter")]
+        parameter: Parameter,
+    }
+    #[derive(Deserialize)]
+    struct Parameter {
+        #[serde(rename = "Type")]
+        kind: String,
+        #[serde(rename = "Value")]
+        value: String,
+    }
+    let not_understood = |_| SecretProblem::AnswerNotUnderstood;
+    let secret = match store {
+        Store::SecretsManager => serde_json::from_str::<GetSecretValue>(body)
+            .map_err(not_understood)?
+            .secret_string
+            .ok_or(SecretProblem::NoSecretString)?,
+        Store::ParameterStore => {
+            let parameter = serde_json::from_str::<GetParameter>(body)
+                .map_err(not_understood)?
+                .parameter;
+            if parameter.kind != "SecureString" {
+                return Err(SecretProblem::NotSecureString(parameter.kind));
+            }
+            parameter.value
+        }
+    };
     credentials_from_secret_string(&secret)
 }
 

@@ -2,6 +2,13 @@ use super::*;
 
 const ARN: &str = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:alibaba-ak-AbCdEf";
 
+fn secret() -> SecretRef {
+    SecretRef {
+        store: Store::SecretsManager,
+        id: ARN.to_string(),
+    }
+}
+
 fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
     move |name| {
         pairs
@@ -137,11 +144,11 @@ fn a_wrong_shape_is_described_without_quoting_the_value() {
     }
     let answer = serde_json::json!({ "ARN": ARN, "SecretBinary": "AAAA" }).to_string();
     assert_eq!(
-        credentials_from_answer(&answer).unwrap_err(),
+        credentials_from_answer(Store::SecretsManager, &answer).unwrap_err(),
         SecretProblem::NoSecretString
     );
     assert_eq!(
-        credentials_from_answer(&format!("not json {canary}")).unwrap_err(),
+        credentials_from_answer(Store::SecretsManager, &format!("not json {canary}")).unwrap_err(),
         SecretProblem::AnswerNotUnderstood
     );
 }
@@ -149,7 +156,7 @@ fn a_wrong_shape_is_described_without_quoting_the_value() {
 #[test]
 fn aws_errors_give_code_and_message() {
     let err = refusal(
-        ARN,
+        &secret(),
         400,
         r#"{"__type":"ResourceNotFoundException","message":"Secrets Manager can't find the specified secret."}"#,
     );
@@ -162,7 +169,7 @@ fn aws_errors_give_code_and_message() {
     assert!(text.contains("can't find"), "{text}");
     assert!(!is_transient(&err));
     let err = refusal(
-        ARN,
+        &secret(),
         400,
         r#"{"__type":"com.amazon.coral#ThrottlingException"}"#,
     );
@@ -172,7 +179,7 @@ fn aws_errors_give_code_and_message() {
     );
     assert!(is_transient(&err));
     let err = refusal(
-        ARN,
+        &secret(),
         403,
         "<ErrorResponse><Errors><Error><Code>AccessDenied</Code><Message>not authorized</Message></Error></Errors></ErrorResponse>",
     );
@@ -181,7 +188,7 @@ fn aws_errors_give_code_and_message() {
             .ends_with("(HTTP 403 AccessDenied): not authorized"),
         "{err}"
     );
-    let err = refusal(ARN, 503, &"x".repeat(1000));
+    let err = refusal(&secret(), 503, &"x".repeat(1000));
     assert!(is_transient(&err));
     assert!(err.to_string().len() < 600);
 }
@@ -189,10 +196,62 @@ fn aws_errors_give_code_and_message() {
 #[test]
 fn only_secrets_manager_arns_name_a_region() {
     assert_eq!(
-        parse_arn(ARN),
+        parse_arn(ARN, "secretsmanager"),
         Some(("aws".to_string(), "eu-west-1".to_string()))
     );
-    assert_eq!(parse_arn("alibaba-ak"), None);
-    assert_eq!(parse_arn("arn:aws:ssm:eu-west-1:1:parameter/x"), None);
-    assert_eq!(parse_arn("arn:aws:secretsmanager:EU.evil:1:secret:x"), None);
+    assert_eq!(parse_arn("alibaba-ak", "secretsmanager"), None);
+    assert_eq!(
+        parse_arn("arn:aws:ssm:eu-west-1:1:parameter/x", "secretsmanager"),
+        None
+    );
+    assert_eq!(
+        parse_arn(
+            "arn:aws:secretsmanager:EU.evil:1:secret:x",
+            "secretsmanager"
+        ),
+        None
+    );
+}
+
+#[test]
+fn an_ssm_parameter_is_read_from_ssm_in_its_region() {
+    let arn = "arn:aws:ssm:ap-southeast-1:123456789012:parameter/ecs-image-copy/ak";
+    let source = SecretSource::from_lookup(env(&with(&[(ENV_PARAMETER_NAME, arn)])))
+        .unwrap()
+        .unwrap();
+    assert_eq!(source.secret.store, Store::ParameterStore);
+    assert_eq!(source.endpoint, "https://ssm.ap-southeast-1.amazonaws.com");
+    assert_eq!(
+        source.secret.to_string(),
+        format!("the SSM parameter {arn}")
+    );
+    let source = SecretSource::from_lookup(env(&with(&[
+        (ENV_PARAMETER_NAME, "/ecs-image-copy/ak"),
+        (ENV_SSM_ENDPOINT, "http://127.0.0.1:5000"),
+    ])))
+    .unwrap()
+    .unwrap();
+    assert_eq!(source.region, "us-east-1");
+    assert_eq!(source.endpoint, "http://127.0.0.1:5000");
+    let body = |kind: &str| {
+        json!({ "Parameter": { "Name": "/x", "Type": kind,
+            "Value": r#"{"AccessKeyId":"LTAIp","AccessKeySecret":"s"}"# } })
+        .to_string()
+    };
+    let creds = credentials_from_answer(Store::ParameterStore, &body("SecureString")).unwrap();
+    assert_eq!(creds.access_key_id(), "LTAIp");
+    assert_eq!(
+        credentials_from_answer(Store::ParameterStore, &body("String")).unwrap_err(),
+        SecretProblem::NotSecureString("String".into())
+    );
+}
+
+#[test]
+fn a_secret_and_a_parameter_together_are_refused() {
+    let vars = with(&[(ENV_SECRET_ARN, ARN), (ENV_PARAMETER_NAME, "/x")]);
+    let err = SecretSource::from_lookup(env(&vars)).unwrap().unwrap_err();
+    assert!(matches!(err, SecretError::TwoPlaces), "{err}");
+    let vars = with(&[(ENV_PARAMETER_NAME, "/x"), (ENV_ACCESS_KEY_ID, "LTAI")]);
+    let err = SecretSource::from_lookup(env(&vars)).unwrap().unwrap_err();
+    assert!(err.to_string().contains(ENV_PARAMETER_NAME), "{err}");
 }

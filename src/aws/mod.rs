@@ -4,6 +4,7 @@
 //! Secrets Manager.
 
 pub mod secrets;
+mod store;
 
 use std::fmt;
 use std::time::SystemTime;

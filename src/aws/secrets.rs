@@ -9,13 +9,16 @@
 //! credentials (`GetSecretValue` / `GetParameter` with decryption, SigV4). Errors name the
 //! secret, never its value.
 
-use std::fmt;
 use std::time::Duration;
 
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::Value;
 use tokio::time::Instant;
 
+pub use super::store::{
+    SecretRef, Store, ENV_PARAMETER_NAME, ENV_SECRETS_MANAGER_ENDPOINT, ENV_SECRET_ARN,
+    ENV_SSM_ENDPOINT,
+};
 use super::{endpoint_url, sigv4_headers, AwsCredentials};
 use crate::ecs::credentials::{
     ENV_ACCESS_KEY_ID, ENV_ACCESS_KEY_SECRET, ENV_SECURITY_TOKEN, ENV_TF_ACCESS_KEY,
@@ -23,87 +26,11 @@ use crate::ecs::credentials::{
 };
 use crate::ecs::Credentials;
 
-pub const ENV_SECRET_ARN: &str = "ALIBABA_CLOUD_CREDENTIALS_SECRET_ARN";
-pub const ENV_PARAMETER_NAME: &str = "ALIBABA_CLOUD_CREDENTIALS_PARAMETER_NAME";
-/// The AWS SDKs' names for endpoint overrides (`AWS_ENDPOINT_URL` also counts).
-pub const ENV_SECRETS_MANAGER_ENDPOINT: &str = "AWS_ENDPOINT_URL_SECRETS_MANAGER";
-pub const ENV_SSM_ENDPOINT: &str = "AWS_ENDPOINT_URL_SSM";
 /// Lambda allows an initialisation 10 s; the answer must still be possible after a failure.
 const FETCH_BUDGET: Duration = Duration::from_secs(6);
 const ATTEMPTS: u32 = 3;
 /// An AWS error message is a sentence; more than this is not one.
 const MAX_MESSAGE_CHARS: usize = 300;
-
-/// Which AWS service keeps the secret.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Store {
-    SecretsManager,
-    /// SSM Parameter Store, a `SecureString` parameter.
-    ParameterStore,
-}
-
-impl Store {
-    pub fn variable(self) -> &'static str {
-        match self {
-            Store::SecretsManager => ENV_SECRET_ARN,
-            Store::ParameterStore => ENV_PARAMETER_NAME,
-        }
-    }
-
-    /// The signing name, the host's first label and the ARN's service.
-    fn service(self) -> &'static str {
-        match self {
-            Store::SecretsManager => "secretsmanager",
-            Store::ParameterStore => "ssm",
-        }
-    }
-
-    fn endpoint_variable(self) -> &'static str {
-        match self {
-            Store::SecretsManager => ENV_SECRETS_MANAGER_ENDPOINT,
-            Store::ParameterStore => ENV_SSM_ENDPOINT,
-        }
-    }
-
-    fn target(self) -> &'static str {
-        match self {
-            Store::SecretsManager => "secretsmanager.GetSecretValue",
-            Store::ParameterStore => "AmazonSSM.GetParameter",
-        }
-    }
-
-    fn request(self, id: &str) -> Value {
-        match self {
-            Store::SecretsManager => json!({ "SecretId": id }),
-            Store::ParameterStore => json!({ "Name": id, "WithDecryption": true }),
-        }
-    }
-}
-
-impl fmt::Display for Store {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Store::SecretsManager => "Secrets Manager",
-            Store::ParameterStore => "SSM Parameter Store",
-        })
-    }
-}
-
-/// A secret by its place: "the secret ARN" or "the SSM parameter NAME".
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SecretRef {
-    pub store: Store,
-    pub id: String,
-}
-
-impl fmt::Display for SecretRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.store {
-            Store::SecretsManager => write!(f, "the secret {}", self.id),
-            Store::ParameterStore => write!(f, "the SSM parameter {}", self.id),
-        }
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {

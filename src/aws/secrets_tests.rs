@@ -1,4 +1,5 @@
 use super::*;
+use serde_json::json;
 
 const ARN: &str = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:alibaba-ak-AbCdEf";
 

@@ -8,24 +8,17 @@
 //! rather than pass unchecked.
 
 mod deploy_support;
+mod runtime_api_queue;
 
-use std::collections::VecDeque;
-use std::convert::Infallible;
 use std::io::Write;
-use std::net::SocketAddr;
 use std::process::{Command, Output, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytes::Bytes;
 use deploy_support::{command, Running, EVENT_SOURCE_IMAGE, EVENT_SOURCE_REGION};
 use ecs_image_copy::emulator::{Emulator, EmulatorConfig, SourceImage};
 use ecs_image_copy::receiver::Receiver;
-use http_body_util::Full;
-use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
+use runtime_api_queue::RuntimeApi;
 use serde_json::{json, Value};
-use tokio::net::TcpListener;
 
 fn fixture() -> Value {
     let path = std::env::var("MOTO_SECRETS_FIXTURE")
@@ -227,85 +220,6 @@ async fn a_bad_signature_is_refused() {
     refused("good", "reader", true, "SignatureDoesNotMatch").await;
 }
 
-/// As much of the Lambda Runtime API as a bootstrap needs for a queue of events.
-struct RuntimeApi {
-    addr: SocketAddr,
-    responses: Arc<Mutex<Vec<String>>>,
-}
-
-impl RuntimeApi {
-    async fn start(events: Vec<Value>) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let pending = Arc::new(Mutex::new(events.into_iter().collect::<VecDeque<_>>()));
-        let responses = Arc::new(Mutex::new(Vec::new()));
-        let posted = Arc::clone(&responses);
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                let (pending, posted) = (Arc::clone(&pending), Arc::clone(&posted));
-                tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |req: Request<_>| {
-                        let (pending, posted) = (Arc::clone(&pending), Arc::clone(&posted));
-                        async move { Ok::<_, Infallible>(runtime_api(req, &pending, &posted).await) }
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
-        RuntimeApi { addr, responses }
-    }
-
-    /// The paths posted back once there are `count`, or after 30 s however many there are.
-    async fn wait_for_responses(&self, count: usize) -> Vec<String> {
-        for _ in 0..600 {
-            if self.responses.lock().unwrap().len() >= count {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        self.responses.lock().unwrap().clone()
-    }
-}
-
-async fn runtime_api(
-    req: Request<hyper::body::Incoming>,
-    pending: &Mutex<VecDeque<Value>>,
-    posted: &Mutex<Vec<String>>,
-) -> Response<Full<Bytes>> {
-    let path = req.uri().path().to_string();
-    if path.ends_with("/invocation/next") {
-        // The queue ran dry: hold the long poll, as Lambda does between events.
-        loop {
-            let next = pending.lock().unwrap().pop_front();
-            if let Some(event) = next {
-                let deadline = std::time::SystemTime::now() + Duration::from_secs(60);
-                let deadline_ms = deadline
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .as_millis();
-                let id = event["RequestId"].as_str().unwrap().to_string();
-                return Response::builder()
-                    .header("Lambda-Runtime-Aws-Request-Id", id)
-                    .header("Lambda-Runtime-Deadline-Ms", deadline_ms.to_string())
-                    .header(
-                        "Lambda-Runtime-Invoked-Function-Arn",
-                        "arn:aws:lambda:us-east-1:123456789012:function:ecs-image-copy",
-                    )
-                    .body(Full::new(Bytes::from(event.to_string())))
-                    .unwrap();
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-    posted.lock().unwrap().push(path);
-    Response::builder()
-        .status(202)
-        .body(Full::new(Bytes::new()))
-        .unwrap()
-}
-
 /// The Lambda bootstrap reads the secret once, at its cold start, and uses it for every event.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs moto: run scripts/secrets-against-moto"]
@@ -361,6 +275,56 @@ async fn a_lambda_bootstrap_reads_the_secret_once_for_all_its_events() {
     let output = Output {
         status: std::process::ExitStatus::default(),
         stdout: stdout.into_bytes(),
+        stderr: stderr.into_bytes(),
+    };
+    assert_no_secret_values(&output, &fixture);
+}
+
+/// `serve` (Function Compute) reads the secret at start too, for events that bring no
+/// credentials in FC's headers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "needs moto: run scripts/secrets-against-moto"]
+async fn serve_reads_the_secret_at_start() {
+    use std::io::{BufRead, BufReader};
+    let fixture = fixture();
+    let emulator = emulator_for(&fixture).await;
+    let receiver = Receiver::start().await.unwrap();
+    let mut cmd = with_secret(command(), &fixture, "good", "reader", &emulator, false);
+    cmd.args(["serve", "--host", "127.0.0.1", "--timeout", "60"])
+        .env("FC_SERVER_PORT", "0");
+    let mut server = Running::new(cmd.spawn().expect("serve starts"));
+    let mut stdout = BufReader::new(server.child().stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let addr = first
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("unexpected first line {first:?}"))
+        .to_string();
+    let event = deploy_support::event("cfn-tf-create", &receiver, None);
+    let reply = ecs_image_copy::tls::shared_client()
+        .post(format!("{addr}/invoke"))
+        .header("x-fc-request-id", "fc-request-1")
+        .body(event.to_string())
+        .timeout(Duration::from_secs(60))
+        .send()
+        .await
+        .unwrap();
+    let fc_status = reply
+        .headers()
+        .get("x-fc-status")
+        .map(|v| v.to_str().unwrap().to_string());
+    let answers = receiver.wait_for_accepted(1, Duration::from_secs(5)).await;
+    let (_, stderr) = server.finish();
+    assert_eq!(fc_status.as_deref(), Some("200"), "{stderr}");
+    assert_eq!(answers[0].json()["Status"], "SUCCESS", "{stderr}");
+    assert!(
+        stderr.contains("credentials read from Secrets Manager"),
+        "{stderr}"
+    );
+    let output = Output {
+        status: std::process::ExitStatus::default(),
+        stdout: Vec::new(),
         stderr: stderr.into_bytes(),
     };
     assert_no_secret_values(&output, &fixture);

@@ -5,7 +5,7 @@ emulator as its own process (`ecs-image-copy emulator`), and the function under 
 as a Lambda bootstrap with AWS_LAMBDA_RUNTIME_API pointing here. Both functions are driven
 identically; results go to a JSON file that scripts/bench turns into BENCHMARKS.md.
 
-    harness.py BINARY OUT.json [--smoke]
+    harness.py BINARY OUT.json [--smoke] [--secret-only]
 """
 
 import json
@@ -121,6 +121,73 @@ class Receiver:
 
         self.server = serve(Handler)
         self.base = "http://127.0.0.1:%d" % self.server.server_address[1]
+
+
+class SecretsManager:
+    """Secrets Manager's GetSecretValue for one secret holding the bench's AccessKey, on loopback:
+    what reading the credentials from a secret adds to a cold start, without moto's own latency
+    (tests/secrets_moto.rs is the check against moto). Counts the reads it answered."""
+
+    ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecs-image-copy-bench-AbCdEf"
+
+    def __init__(self):
+        self.reads = 0
+        sm = self
+
+        class Handler(QuietHandler):
+            def do_POST(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                request = json.loads(self.rfile.read(length) or b"{}")
+                signed = self.headers.get("Authorization", "").startswith("AWS4-HMAC-SHA256 Credential=ASIA")
+                ok = (signed and self.headers.get("X-Amz-Target") == "secretsmanager.GetSecretValue"
+                      and request.get("SecretId") == sm.ARN)
+                secret = json.dumps({"AccessKeyId": KEY_ID, "AccessKeySecret": SECRET})
+                answer = ({"ARN": sm.ARN, "Name": "ecs-image-copy-bench", "SecretString": secret} if ok
+                          else {"__type": "ResourceNotFoundException", "message": "not the bench's request"})
+                data = json.dumps(answer).encode()
+                self.send_response(200 if ok else 400)
+                self.send_header("Content-Type", "application/x-amz-json-1.1")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                sm.reads += ok
+
+        self.server = serve(Handler)
+        self.base = "http://127.0.0.1:%d" % self.server.server_address[1]
+
+    def env(self, env):
+        """`env` with the AccessKey replaced by the secret's ARN, and a role's credentials."""
+        env = dict(env, ALIBABA_CLOUD_CREDENTIALS_SECRET_ARN=self.ARN,
+                   AWS_ENDPOINT_URL_SECRETS_MANAGER=self.base)
+        del env["ALIBABA_CLOUD_ACCESS_KEY_ID"], env["ALIBABA_CLOUD_ACCESS_KEY_SECRET"]
+        return env
+
+
+def with_role(env):
+    """The Lambda role's session credentials, as Lambda sets them."""
+    return dict(env, AWS_ACCESS_KEY_ID="ASIABENCH000000000001", AWS_SECRET_ACCESS_KEY="bench-aws-secret",
+                AWS_SESSION_TOKEN="bench-aws-session-token")
+
+
+def cold_start_secret(binary, endpoint, runs):
+    """Cold start of ours with the AccessKey in the environment and from a secret, interleaved,
+    both with the role's credentials set; every secret run must have read the secret once."""
+    sm = SecretsManager()
+    function = Function("ecs-image-copy", [os.path.abspath(binary)])
+    samples = {"environment": [], "secret": []}
+    for _ in range(runs):
+        for kind in samples:
+            runtime = Runtime()
+            env = with_role(function_env(runtime, endpoint))
+            if kind == "secret":
+                env = sm.env(env)
+            spawned = function.spawn(env)
+            samples[kind].append(runtime.first_next.get(timeout=30) - spawned)
+            function.stop(runtime)
+    assert sm.reads == runs, (sm.reads, runs)
+    result = {kind: summary(s) for kind, s in samples.items()}
+    result["added_median_ms"] = result["secret"]["median_ms"] - result["environment"]["median_ms"]
+    return result
 
 
 def start_emulator(binary, copy_seconds, images):
@@ -269,6 +336,18 @@ def summary(samples):
 def main():
     binary, out = sys.argv[1], sys.argv[2]
     smoke = "--smoke" in sys.argv
+    if "--secret-only" in sys.argv:
+        # Just what the credentials' secret adds to a cold start (no baseline needed).
+        emulator, endpoint = start_emulator(binary, 2, [])
+        try:
+            result = cold_start_secret(binary, endpoint, 3 if smoke else 30)
+        finally:
+            emulator.terminate()
+            emulator.wait()
+        print(json.dumps(result, indent=2))
+        with open(out, "w") as fh:
+            json.dump({"cold_start_secret": result}, fh, indent=2)
+        return
     cold_runs = 3 if smoke else 30
     overhead_pairs = 20 if smoke else 500
     baseline_pairs = 10 if smoke else 500
@@ -289,6 +368,8 @@ def main():
                 cold[f.name] += cold_start(f, endpoint, 1)
         results["cold_start"] = {name: summary(s) for name, s in cold.items()}
         print("cold start:", {k: round(v["median_ms"], 2) for k, v in results["cold_start"].items()}, flush=True)
+        results["cold_start_secret"] = cold_start_secret(binary, endpoint, cold_runs)
+        print("cold start, AccessKey from Secrets Manager: +%.2f ms (median)" % results["cold_start_secret"]["added_median_ms"], flush=True)
 
         results["overhead"] = {}
         offset = 0

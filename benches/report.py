@@ -78,6 +78,10 @@ def main():
     w("| cold start, median of %d (spawn → first `GET …/invocation/next`) | %.2f ms | %.0f ms | %.0f× faster | ≤ 5 ms and ≥ 100× | %s |" % (
         cs[ours]["n"], cs[ours]["median_ms"], cs[base]["median_ms"], cs_ratio,
         met(cs[ours]["median_ms"] <= 5 and cs_ratio >= 100)))
+    if "cold_start_secret" in h:
+        sec = h["cold_start_secret"]
+        w("| cold start with the AccessKey read from Secrets Manager (loopback), median of %d | +%.2f ms (%.2f vs %.2f ms) | | | | |" % (
+            sec["secret"]["n"], sec["added_median_ms"], sec["secret"]["median_ms"], sec["environment"]["median_ms"]))
     for key, label in [("delete", "Delete of an existing image"), ("noop_update", "no-op Update"), ("all", "both")]:
         a, b = ov[ours][key], ov[base][key]
         w("| handler overhead, %s: median / p99 over %d events | %.2f / %.2f ms | %.1f / %.1f ms | %.0f× faster | median ≤ 3 ms | %s |" % (

@@ -162,7 +162,7 @@ async fn invoke(started: Instant, args: InvokeArgs) -> ExitCode {
             Err(e) => return fail(e),
         }
     }
-    let mut settings = Settings::from_env();
+    let mut settings = Settings::load().await;
     let emulated = if args.emulator || matches!(settings.credentials, Ok(None)) {
         match EmulatedRun::start(&events, &mut settings).await {
             Ok(run) => Some(run),
@@ -280,7 +280,7 @@ impl EmulatedRun {
             config.access_key_secret.clone(),
             config.security_token.clone(),
         )));
-        settings.ecs_endpoint = Some(emulator.endpoint());
+        settings.ecs_endpoints = crate::ecs::Endpoints::with_override(&emulator.endpoint());
         Ok(EmulatedRun {
             _emulator: emulator,
             receiver,

@@ -11,7 +11,7 @@ use crate::handler::{HandleError, Handler};
 use crate::settings::Settings;
 
 pub async fn run() -> Result<(), Error> {
-    let handler = Arc::new(Handler::new(Settings::from_env()));
+    let handler = Arc::new(Handler::new(Settings::load().await));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let handler = Arc::clone(&handler);
         async move { invoke(&handler, event).await }

@@ -4,6 +4,7 @@
 //! Data flows one way through layers that each have one job:
 //! event envelope → validated [`model::CopySpec`] → [`ecs`] calls → outcome → callback.
 
+pub mod aws;
 pub mod callback;
 pub mod cli;
 pub mod ecs;

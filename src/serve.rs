@@ -48,7 +48,7 @@ pub async fn run(host: &str, port: u16, config: ServeConfig) -> std::io::Result<
     println!("listening on http://{addr}");
     serve(
         listener,
-        Arc::new(Server::new(Settings::from_env(), config)),
+        Arc::new(Server::new(Settings::load().await, config)),
     )
     .await
 }

@@ -94,7 +94,7 @@ async fn a_panic_inside_the_lifecycle_is_still_answered() {
     let settings = Settings {
         credentials: Ok(None),
         region_id: Some(DEST_REGION.into()),
-        ecs_endpoint: None,
+        ecs_endpoints: Ok(ecs_image_copy::ecs::Endpoints::official()),
         ros_timeout: Duration::from_secs(60),
         handover: None,
     };

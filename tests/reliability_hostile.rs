@@ -153,7 +153,7 @@ fn handler() -> Handler {
         Settings {
             credentials: Ok(Some(credentials)),
             region_id: Some(DEST_REGION.into()),
-            ecs_endpoint: None,
+            ecs_endpoints: Ok(ecs_image_copy::ecs::Endpoints::official()),
             ros_timeout: Duration::from_secs(600),
             handover: None,
         },

@@ -1,5 +1,20 @@
-//! Which host serves ECS for a region. The exceptions to `ecs.<region>.aliyuncs.com` are
-//! data taken from the official SDKs (`endpoint_exceptions.json`, which names its source).
+//! Which URL serves ECS for a region.
+//!
+//! The rules follow the official SDKs' resolver chain (aliyun-python-sdk-core 2.16.1:
+//! `UserCustomizedEndpointResolver`, then `LocalConfigRegionalEndpointResolver`, then
+//! `EndpointResolverRules`), most specific first:
+//! 1. `ALIBABA_CLOUD_ECS_ENDPOINTS`, a per-region map (the SDK's `add_endpoint(region, ...)`):
+//!    `cn-hangzhou=https://ecs-vpc.cn-hangzhou.aliyuncs.com,cn-beijing=https://proxy:8443`;
+//! 2. `ALIBABA_CLOUD_ECS_ENDPOINT`, one URL for every other region, in which `{region}` stands
+//!    for the region id (`https://ecs-vpc.{region}.aliyuncs.com`);
+//! 3. `ALIBABA_CLOUD_NETWORK` (the SDK's `network`): `public` (the default) uses the SDK's
+//!    exceptions (`endpoint_exceptions.json`, which names its source) and else
+//!    `ecs.<region>.aliyuncs.com`; any other network `vpc`, `share`, ... gives
+//!    `ecs-<network>.<region>.aliyuncs.com` with no exceptions, as `EndpointResolverRules`
+//!    consults the exceptions for `public` only.
+//!
+//! A copy calls two regions (source and destination), so one URL for both is wrong whenever
+//! the endpoints are private (VPC endpoints, a proxy per region).
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -7,11 +22,22 @@ use std::sync::OnceLock;
 use serde::Deserialize;
 
 pub const ENV_ECS_ENDPOINT: &str = "ALIBABA_CLOUD_ECS_ENDPOINT";
+pub const ENV_ECS_ENDPOINTS: &str = "ALIBABA_CLOUD_ECS_ENDPOINTS";
+pub const ENV_NETWORK: &str = "ALIBABA_CLOUD_NETWORK";
+/// Stands for the region id in `ALIBABA_CLOUD_ECS_ENDPOINT`.
+pub const REGION_PLACEHOLDER: &str = "{region}";
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EndpointError {
-    #[error("{ENV_ECS_ENDPOINT} must be an http:// or https:// URL with a host and without user info, query or fragment, got {0:?}")]
-    InvalidOverride(String),
+    #[error("{variable} must be an http:// or https:// URL with a host and without user info, query or fragment ({REGION_PLACEHOLDER} may stand for the region id in the host or path), got {value:?}")]
+    InvalidUrl {
+        variable: &'static str,
+        value: String,
+    },
+    #[error("{ENV_ECS_ENDPOINTS} must be a comma-separated list of REGION=URL entries, each region once; entry {entry:?} is not: {rule}")]
+    InvalidMapEntry { entry: String, rule: &'static str },
+    #[error("{ENV_NETWORK} must be a network name of letters, digits, '-' and '_' such as public or vpc, got {0:?}")]
+    InvalidNetwork(String),
     #[error("region id {0:?} is not a region id (lowercase letters, digits and '-')")]
     InvalidRegion(String),
 }
@@ -30,55 +56,85 @@ fn data() -> &'static EndpointData {
     })
 }
 
-/// Resolves the base URL (scheme and host, no trailing `/`) that serves a region.
+/// Resolves the base URL (scheme, host, maybe a path; no trailing `/`) that serves a region.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Endpoints {
-    override_url: Option<String>,
+    /// Per region, most specific.
+    per_region: BTreeMap<String, String>,
+    /// Every other region; may contain [`REGION_PLACEHOLDER`].
+    fallback: Option<String>,
+    /// `None` is `public`.
+    network: Option<String>,
 }
 
 impl Endpoints {
-    /// Alibaba Cloud's own hosts.
+    /// Alibaba Cloud's own public hosts.
     pub fn official() -> Self {
-        Endpoints { override_url: None }
+        Endpoints::default()
     }
 
-    /// Every region goes to `url` (an emulator, a proxy, a VPC endpoint); the region still
-    /// travels as the `RegionId` parameter.
+    /// Every region goes to `url` (an emulator, a proxy), with `{region}` replaced by the
+    /// region id; the region also travels as the `RegionId` parameter.
     pub fn with_override(url: &str) -> Result<Self, EndpointError> {
         Ok(Endpoints {
-            override_url: Some(validate_override(url)?),
+            fallback: Some(validate_url(ENV_ECS_ENDPOINT, url)?),
+            ..Endpoints::default()
         })
     }
 
-    /// [`Endpoints::with_override`] when `ALIBABA_CLOUD_ECS_ENDPOINT` is set and not empty.
-    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, EndpointError> {
-        match lookup(ENV_ECS_ENDPOINT).filter(|v| !v.trim().is_empty()) {
-            Some(url) => Self::with_override(&url),
-            None => Ok(Self::official()),
+    /// `region` goes to `url` whatever the other settings say.
+    pub fn with_region(mut self, region: &str, url: &str) -> Result<Self, EndpointError> {
+        if !is_region_id(region) {
+            return Err(EndpointError::InvalidRegion(region.to_string()));
         }
+        let url = validate_url(ENV_ECS_ENDPOINTS, url)?;
+        self.per_region.insert(region.to_string(), url);
+        Ok(self)
+    }
+
+    /// Official hosts in `network` (`vpc`: `ecs-vpc.<region>.aliyuncs.com`).
+    pub fn with_network(mut self, network: &str) -> Result<Self, EndpointError> {
+        self.network = parse_network(network)?;
+        Ok(self)
+    }
+
+    /// The three variables of the module documentation; unset or empty ones do not count.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, EndpointError> {
+        let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let mut endpoints = match get(ENV_ECS_ENDPOINT) {
+            Some(url) => Self::with_override(&url)?,
+            None => Self::official(),
+        };
+        if let Some(network) = get(ENV_NETWORK) {
+            endpoints = endpoints.with_network(&network)?;
+        }
+        if let Some(map) = get(ENV_ECS_ENDPOINTS) {
+            endpoints.per_region = parse_map(&map)?;
+        }
+        Ok(endpoints)
     }
 
     pub fn from_env() -> Result<Self, EndpointError> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
 
-    pub fn override_url(&self) -> Option<&str> {
-        self.override_url.as_deref()
-    }
-
     pub fn base_url(&self, region_id: &str) -> Result<String, EndpointError> {
-        // Checked even with an override so a bad region fails the same way everywhere,
-        // and so a region id can never smuggle a different host into the URL.
+        // Checked before any rule so a bad region fails the same way everywhere, and so a
+        // region id can never smuggle a different host into the URL.
         if !is_region_id(region_id) {
             return Err(EndpointError::InvalidRegion(region_id.to_string()));
         }
-        if let Some(url) = &self.override_url {
+        if let Some(url) = self.per_region.get(region_id) {
             return Ok(url.clone());
         }
+        if let Some(url) = &self.fallback {
+            return Ok(url.replace(REGION_PLACEHOLDER, region_id));
+        }
         let data = data();
-        let host = match data.exceptions.get(region_id) {
-            Some(host) => host.clone(),
-            None => data.regional_pattern.replace("{region}", region_id),
+        let host = match (&self.network, data.exceptions.get(region_id)) {
+            (None, Some(host)) => host.clone(),
+            (None, None) => data.regional_pattern.replace(REGION_PLACEHOLDER, region_id),
+            (Some(network), _) => format!("ecs-{network}.{region_id}.aliyuncs.com"),
         };
         Ok(format!("https://{host}"))
     }
@@ -92,10 +148,54 @@ fn is_region_id(region_id: &str) -> bool {
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
-fn validate_override(raw: &str) -> Result<String, EndpointError> {
-    let invalid = || EndpointError::InvalidOverride(raw.to_string());
+/// The SDK's pattern for `network` (`^[a-zA-Z0-9_-]+$`); host names are case-blind, so it is
+/// kept in lowercase. `public` means the default hosts.
+fn parse_network(raw: &str) -> Result<Option<String>, EndpointError> {
+    let network = raw.trim().to_ascii_lowercase();
+    let valid = !network.is_empty()
+        && network.len() <= 32
+        && network
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    if !valid {
+        return Err(EndpointError::InvalidNetwork(raw.to_string()));
+    }
+    Ok((network != "public").then_some(network))
+}
+
+fn parse_map(raw: &str) -> Result<BTreeMap<String, String>, EndpointError> {
+    let mut map = BTreeMap::new();
+    for entry in raw.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        let invalid = |rule| EndpointError::InvalidMapEntry {
+            entry: entry.to_string(),
+            rule,
+        };
+        let (region, url) = entry
+            .split_once('=')
+            .ok_or_else(|| invalid("no '=' between region and URL"))?;
+        let region = region.trim();
+        if !is_region_id(region) {
+            return Err(invalid(
+                "the region is not a region id (lowercase letters, digits and '-')",
+            ));
+        }
+        let url = validate_url(ENV_ECS_ENDPOINTS, url)?;
+        if map.insert(region.to_string(), url).is_some() {
+            return Err(invalid("the region is named twice"));
+        }
+    }
+    Ok(map)
+}
+
+fn validate_url(variable: &'static str, raw: &str) -> Result<String, EndpointError> {
+    let invalid = || EndpointError::InvalidUrl {
+        variable,
+        value: raw.to_string(),
+    };
     let trimmed = raw.trim();
-    let url = reqwest::Url::parse(trimmed).map_err(|_| invalid())?;
+    // Checked with a region in place of the placeholder: that is the URL requests will use.
+    let url = reqwest::Url::parse(&trimmed.replace(REGION_PLACEHOLDER, "cn-hangzhou"))
+        .map_err(|_| invalid())?;
     let scheme_ok = matches!(url.scheme(), "http" | "https");
     let host_ok = url.host_str().is_some_and(|h| !h.is_empty());
     // User info would end up in logs; a query or fragment would corrupt the signed query.
@@ -106,127 +206,9 @@ fn validate_override(raw: &str) -> Result<String, EndpointError> {
     if !(scheme_ok && host_ok && clean) {
         return Err(invalid());
     }
-    Ok(url.as_str().trim_end_matches('/').to_string())
+    Ok(trimmed.trim_end_matches('/').to_string())
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn exception_data_parses_and_names_its_source() {
-        let raw: serde_json::Value =
-            serde_json::from_str(include_str!("endpoint_exceptions.json")).unwrap();
-        assert!(raw["source"]
-            .as_str()
-            .unwrap()
-            .contains("aliyun-python-sdk-core"));
-        assert!(data().exceptions.len() >= 10);
-    }
-
-    #[test]
-    fn documented_exceptions_use_the_central_host() {
-        let endpoints = Endpoints::official();
-        for region in [
-            "cn-hangzhou",
-            "cn-qingdao",
-            "cn-beijing",
-            "cn-shanghai",
-            "cn-shenzhen",
-            "cn-hongkong",
-            "ap-southeast-1",
-            "us-west-1",
-            "us-east-1",
-        ] {
-            assert_eq!(
-                endpoints.base_url(region).unwrap(),
-                "https://ecs-cn-hangzhou.aliyuncs.com",
-                "{region}"
-            );
-        }
-    }
-
-    #[test]
-    fn other_regions_use_the_regional_host() {
-        let endpoints = Endpoints::official();
-        assert_eq!(
-            endpoints.base_url("eu-central-1").unwrap(),
-            "https://ecs.eu-central-1.aliyuncs.com"
-        );
-        assert_eq!(
-            endpoints.base_url("cn-zhangjiakou").unwrap(),
-            "https://ecs.cn-zhangjiakou.aliyuncs.com"
-        );
-        assert_eq!(
-            endpoints.base_url("ap-southeast-7").unwrap(),
-            "https://ecs.ap-southeast-7.aliyuncs.com"
-        );
-    }
-
-    #[test]
-    fn override_applies_to_every_region() {
-        let endpoints = Endpoints::with_override("http://127.0.0.1:8080/").unwrap();
-        assert_eq!(
-            endpoints.base_url("cn-hangzhou").unwrap(),
-            "http://127.0.0.1:8080"
-        );
-        assert_eq!(
-            endpoints.base_url("eu-west-1").unwrap(),
-            "http://127.0.0.1:8080"
-        );
-        let endpoints = Endpoints::with_override("https://ecs.example.internal").unwrap();
-        assert_eq!(
-            endpoints.base_url("us-east-1").unwrap(),
-            "https://ecs.example.internal"
-        );
-    }
-
-    #[test]
-    fn bad_overrides_are_rejected_with_the_variable_name() {
-        for bad in [
-            "",
-            "127.0.0.1:8080",
-            "ftp://host",
-            "http://",
-            "http://user:pw@host",
-            "http://host/?a=b",
-            "http://host/#frag",
-            "not a url",
-        ] {
-            let err = Endpoints::with_override(bad).unwrap_err();
-            assert!(err.to_string().contains(ENV_ECS_ENDPOINT), "{bad}: {err}");
-        }
-    }
-
-    #[test]
-    fn env_lookup_reads_the_override() {
-        let endpoints = Endpoints::from_lookup(|n| {
-            (n == ENV_ECS_ENDPOINT).then(|| "http://127.0.0.1:1".into())
-        })
-        .unwrap();
-        assert_eq!(endpoints.override_url(), Some("http://127.0.0.1:1"));
-        assert_eq!(
-            Endpoints::from_lookup(|_| None).unwrap(),
-            Endpoints::official()
-        );
-        assert_eq!(
-            Endpoints::from_lookup(|_| Some("  ".into())).unwrap(),
-            Endpoints::official()
-        );
-    }
-
-    #[test]
-    fn region_ids_cannot_inject_hosts() {
-        let endpoints = Endpoints::official();
-        for bad in [
-            "",
-            "evil.com/",
-            "cn-hangzhou.evil.com",
-            "CN-HANGZHOU",
-            "a b",
-            "a@b",
-        ] {
-            assert!(endpoints.base_url(bad).is_err(), "{bad}");
-        }
-    }
-}
+#[path = "endpoint_tests.rs"]
+mod tests;

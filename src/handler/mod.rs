@@ -62,19 +62,7 @@ impl Handler {
     /// Builds the ECS client from the settings; a configuration problem is kept and reported
     /// to each stack that needs ECS, rather than crashing the function.
     pub fn new(settings: Settings) -> Self {
-        let ecs = match &settings.credentials {
-            Ok(Some(credentials)) => {
-                EcsClient::new(credentials.clone(), settings.ecs_endpoint.as_deref())
-                    .map(Arc::new)
-                    .map_err(|e| e.to_string())
-            }
-            Ok(None) => Err(
-                "no Alibaba Cloud credentials are configured: set ALIBABA_CLOUD_ACCESS_KEY_ID \
-                             and ALIBABA_CLOUD_ACCESS_KEY_SECRET"
-                    .to_string(),
-            ),
-            Err(e) => Err(e.clone()),
-        };
+        let ecs = settings.ecs_client().map(Arc::new);
         Self::build(ecs, settings)
     }
 

@@ -1,29 +1,11 @@
 //! Invoking this Lambda function again, asynchronously, to carry on a wait.
 
-use std::fmt;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettings};
-use aws_sigv4::sign::v4;
 use tokio::time::Instant;
 
-/// AWS credentials from the Lambda environment (the execution role's session).
-#[derive(Clone)]
-pub struct AwsCredentials {
-    pub access_key_id: String,
-    pub secret_access_key: String,
-    pub session_token: Option<String>,
-}
-
-impl fmt::Debug for AwsCredentials {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AwsCredentials")
-            .field("access_key_id", &self.access_key_id)
-            .field("secret_access_key", &"***")
-            .field("session_token", &self.session_token.as_ref().map(|_| "***"))
-            .finish()
-    }
-}
+pub use crate::aws::AwsCredentials;
+use crate::aws::{endpoint_url, sigv4_headers};
 
 /// Everything needed to invoke this function again; present only on Lambda.
 #[derive(Debug, Clone)]
@@ -42,17 +24,15 @@ impl HandoverSettings {
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Option<Self> {
         let get = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
         let region = get("AWS_REGION").or_else(|| get("AWS_DEFAULT_REGION"))?;
-        let endpoint = get("AWS_ENDPOINT_URL_LAMBDA")
-            .or_else(|| get("AWS_ENDPOINT_URL"))
-            .unwrap_or_else(|| format!("https://lambda.{region}.amazonaws.com"));
+        let endpoint = endpoint_url(
+            &lookup,
+            "AWS_ENDPOINT_URL_LAMBDA",
+            format!("https://lambda.{region}.amazonaws.com"),
+        );
         Some(HandoverSettings {
             function_name: get("AWS_LAMBDA_FUNCTION_NAME")?,
-            credentials: AwsCredentials {
-                access_key_id: get("AWS_ACCESS_KEY_ID")?,
-                secret_access_key: get("AWS_SECRET_ACCESS_KEY")?,
-                session_token: get("AWS_SESSION_TOKEN"),
-            },
-            endpoint: endpoint.trim_end_matches('/').to_string(),
+            credentials: AwsCredentials::from_lookup(&lookup)?,
+            endpoint,
             region,
         })
     }
@@ -140,38 +120,17 @@ impl Invoker {
         headers: &[(&str, &str)],
         body: &[u8],
     ) -> Result<Vec<(String, String)>, InvokeError> {
-        let creds = &self.settings.credentials;
-        let identity = aws_credential_types::Credentials::new(
-            &creds.access_key_id,
-            &creds.secret_access_key,
-            creds.session_token.clone(),
-            None,
-            "lambda-environment",
-        )
-        .into();
-        let params = v4::SigningParams::builder()
-            .identity(&identity)
-            .region(&self.settings.region)
-            .name("lambda")
-            .time(SystemTime::now())
-            .settings(SigningSettings::default())
-            .build()
-            .map_err(|e| InvokeError::Signing(e.to_string()))?
-            .into();
-        let signable = SignableRequest::new(
+        let settings = &self.settings;
+        sigv4_headers(
+            &settings.credentials,
+            &settings.region,
+            "lambda",
             "POST",
             url,
-            headers.iter().copied(),
-            SignableBody::Bytes(body),
+            headers,
+            body,
         )
-        .map_err(|e| InvokeError::Signing(e.to_string()))?;
-        let (instructions, _) = sign(signable, &params)
-            .map_err(|e| InvokeError::Signing(e.to_string()))?
-            .into_parts();
-        Ok(instructions
-            .headers()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect())
+        .map_err(|e| InvokeError::Signing(e.to_string()))
     }
 }
 

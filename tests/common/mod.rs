@@ -48,7 +48,7 @@ impl World {
         let settings = Settings {
             credentials: Ok(Some(credentials)),
             region_id: Some(DEST_REGION.into()),
-            ecs_endpoint: Some(emulator.endpoint()),
+            ecs_endpoints: ecs_image_copy::ecs::Endpoints::with_override(&emulator.endpoint()),
             ros_timeout: Duration::from_secs(600),
             handover: None,
         };

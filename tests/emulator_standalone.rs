@@ -19,7 +19,7 @@ async fn standalone_serves_until_stopped() {
         .unwrap()
         .port();
     let image = parse_image_arg("m-wz9standalone0001:cn-shenzhen").unwrap();
-    let server = tokio::spawn(run_standalone(port, vec![image], 0.5));
+    let server = tokio::spawn(run_standalone(port, vec![image], 0.5, None));
     let caller = Caller::new(
         &format!("http://127.0.0.1:{port}"),
         &EmulatorConfig::default(),

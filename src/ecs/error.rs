@@ -36,15 +36,96 @@ pub enum EcsError {
     Endpoint(#[from] EndpointError),
 }
 
-/// Codes ECS uses for "try again later"; `Throttling.*` covers `Throttling.User`,
-/// `Throttling.Api` and the like.
-const RETRYABLE_CODES: &[&str] = &[
-    "Throttling",
-    "Rejected.Throttling",
-    "ServiceUnavailable",
-    "InternalError",
-    "UnknownError",
+/// How long a transient answer is likely to last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transience {
+    /// Flow control, a server hiccup, a request still in flight: gone in moments.
+    Brief,
+    /// A resource busy with a task (a copy) that may run for minutes: worth waiting for,
+    /// but with longer pauses between tries.
+    Busy,
+}
+
+/// One answer worth another attempt.
+struct Transient {
+    code: &'static str,
+    /// Only for this action; `None` for every action.
+    action: Option<&'static str>,
+    kind: Transience,
+}
+
+/// Every ECS answer this client retries, in one place. Any HTTP 5xx is retried as well
+/// (aliyun-python-sdk-core `retry/retry_condition.py`, `RetryOnHttpStatusCondition`: 500,
+/// 502, 503, 504). `Throttling.*` covers `Throttling.User`, `Throttling.Api` and the like.
+const TRANSIENT: &[Transient] = &[
+    // aliyun-python-sdk-core `data/retry_config.json`, ecs 2014-05-26, RetryableThrottlingErrors.
+    Transient {
+        code: "Throttling",
+        action: None,
+        kind: Transience::Brief,
+    },
+    // ECS flow control as the API error centre lists it (Rejected.Throttling, HTTP 400).
+    Transient {
+        code: "Rejected.Throttling",
+        action: None,
+        kind: Transience::Brief,
+    },
+    // retry_config.json, ecs 2014-05-26, RetryableNormalErrors (the next three).
+    Transient {
+        code: "InternalError",
+        action: None,
+        kind: Transience::Brief,
+    },
+    Transient {
+        code: "UnknownError",
+        action: None,
+        kind: Transience::Brief,
+    },
+    Transient {
+        code: "ServiceUnavailable",
+        action: None,
+        kind: Transience::Brief,
+    },
+    // Another operation on the same resource is in progress; terraform-provider-alicloud
+    // retries it for ECS and VPC resources (`IsExpectedErrors(err, {"OperationConflict", ...})`).
+    Transient {
+        code: "OperationConflict",
+        action: None,
+        kind: Transience::Brief,
+    },
+    // A request with the same ClientToken is still being processed; terraform-provider-alicloud
+    // retries it (alicloud_ecs_disk create, alicloud_instance delete, VPC resources).
+    Transient {
+        code: "LastTokenProcessing",
+        action: None,
+        kind: Transience::Brief,
+    },
+    // CopyImage API reference, error codes: 403 OperationDenied.ImageCopying, "the source
+    // image is being copied. Try again later." The ClientToken keeps a retry from copying twice.
+    Transient {
+        code: "OperationDenied.ImageCopying",
+        action: Some("CopyImage"),
+        kind: Transience::Busy,
+    },
+    // DeleteImage API reference, error codes: 403 OperationDenied.ImageCopying ("The Image is
+    // coping."), seen right after a copy ends and while the image is the source of a copy.
+    Transient {
+        code: "OperationDenied.ImageCopying",
+        action: Some("DeleteImage"),
+        kind: Transience::Busy,
+    },
 ];
+
+/// Whether `code`, answered to `action`, is worth another attempt, and for how long.
+pub fn transience(action: &str, code: &str) -> Option<Transience> {
+    if code.starts_with("Throttling.") {
+        return Some(Transience::Brief);
+    }
+    TRANSIENT
+        .iter()
+        .find(|t| t.code == code && t.action.is_none_or(|a| a == action))
+        .map(|t| t.kind)
+}
 
 /// Codes that mean the named resource does not exist (already gone, or never was).
 const NOT_FOUND_CODES: &[&str] = &[
@@ -54,10 +135,6 @@ const NOT_FOUND_CODES: &[&str] = &[
     "InvalidSnapshot.NotFound",
     "InvalidResourceId.NotFound",
 ];
-
-pub fn is_retryable_code(code: &str) -> bool {
-    RETRYABLE_CODES.contains(&code) || code.starts_with("Throttling.")
-}
 
 impl EcsError {
     /// The ECS error code of an API error.
@@ -79,13 +156,33 @@ impl EcsError {
     /// every transport failure (timeouts, refused or dropped connections) — the operations
     /// used here are idempotent or carry a ClientToken.
     pub fn is_retryable(&self) -> bool {
+        self.transience().is_some()
+    }
+
+    /// How a retryable failure should be waited out; `None` when retrying cannot help.
+    pub fn transience(&self) -> Option<Transience> {
         match self {
             EcsError::Api {
-                code, http_status, ..
-            } => is_retryable_code(code) || *http_status >= 500,
-            EcsError::Transport { .. } => true,
-            EcsError::Decode { http_status, .. } => *http_status >= 500,
-            EcsError::DeadlineExceeded { .. } | EcsError::Endpoint(_) => false,
+                action,
+                code,
+                http_status,
+                ..
+            } => transience(action, code).or((*http_status >= 500).then_some(Transience::Brief)),
+            EcsError::Transport { .. } => Some(Transience::Brief),
+            EcsError::Decode { http_status, .. } => {
+                (*http_status >= 500).then_some(Transience::Brief)
+            }
+            EcsError::DeadlineExceeded { .. } | EcsError::Endpoint(_) => None,
+        }
+    }
+
+    /// The last answer behind a give-up, or the error itself.
+    pub fn last_answer(&self) -> &EcsError {
+        match self {
+            EcsError::DeadlineExceeded {
+                last: Some(last), ..
+            } => last.last_answer(),
+            other => other,
         }
     }
 
@@ -279,7 +376,7 @@ mod tests {
             "InternalError",
             "UnknownError",
         ] {
-            assert!(is_retryable_code(code), "{code}");
+            assert_eq!(transience("DescribeImages", code), Some(Transience::Brief), "{code}");
         }
         for code in [
             "IncorrectImageStatus",
@@ -287,7 +384,7 @@ mod tests {
             "Forbidden",
             "InvalidImageId.NotFound",
         ] {
-            assert!(!is_retryable_code(code), "{code}");
+            assert_eq!(transience("DescribeImages", code), None, "{code}");
         }
         let api = |code: &str, status: u16| EcsError::Api {
             action: "A".into(),
@@ -320,6 +417,44 @@ mod tests {
             .to_string()
             .contains("deadline passed after 3 attempt(s)"));
         assert!(gave_up.to_string().contains("Throttling"));
+    }
+
+    #[test]
+    fn busy_and_in_flight_codes_are_retried_only_where_they_mean_later() {
+        let api = |action: &str, code: &str, status: u16| EcsError::Api {
+            action: action.into(),
+            http_status: status,
+            code: code.into(),
+            message: String::new(),
+            request_id: None,
+        };
+        for action in ["CopyImage", "DeleteImage"] {
+            assert_eq!(
+                api(action, "OperationDenied.ImageCopying", 403).transience(),
+                Some(Transience::Busy),
+                "{action}"
+            );
+        }
+        // Elsewhere the code means the request itself cannot work (e.g. ModifyImageAttribute).
+        assert!(!api("CancelCopyImage", "OperationDenied.ImageCopying", 403).is_retryable());
+        for code in ["OperationConflict", "LastTokenProcessing"] {
+            assert_eq!(
+                api("TagResources", code, 400).transience(),
+                Some(Transience::Brief)
+            );
+        }
+        for status in [500, 502, 503, 504, 599] {
+            assert!(api("CopyImage", "Anything", status).is_retryable(), "{status}");
+        }
+        let gave_up = EcsError::DeadlineExceeded {
+            action: "CopyImage".into(),
+            attempts: 2,
+            last: Some(Box::new(api("CopyImage", "OperationDenied.ImageCopying", 403))),
+        };
+        assert_eq!(
+            gave_up.last_answer().code(),
+            Some("OperationDenied.ImageCopying")
+        );
     }
 
     #[test]

@@ -42,6 +42,17 @@ pub enum LifecycleError {
         region: String,
         old_image_id: String,
     },
+    #[error(
+        "the source image {image_id} in {region} stayed busy with another copy (to another region \
+         or for another stack) for as long as this copy could wait (ECS runs one copy of an image at a time). \
+         Retry the stack operation later: {source}"
+    )]
+    SourceBusy {
+        image_id: String,
+        region: String,
+        #[source]
+        source: EcsError,
+    },
     #[error("the source image {image_id} is not present in {region}")]
     SourceMissing { image_id: String, region: String },
     #[error("{0}")]

@@ -123,7 +123,8 @@ pub async fn run(started: Instant, args: impl IntoIterator<Item = std::ffi::OsSt
         Command::Invoke(args) => invoke(started, args).await,
         Command::Emulator(args) => {
             match emulator::run_standalone(args.port, args.images, args.copy_seconds, args.realism)
-                .await {
+                .await
+            {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => fail(format!("emulator: {e}")),
             }

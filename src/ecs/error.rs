@@ -376,7 +376,11 @@ mod tests {
             "InternalError",
             "UnknownError",
         ] {
-            assert_eq!(transience("DescribeImages", code), Some(Transience::Brief), "{code}");
+            assert_eq!(
+                transience("DescribeImages", code),
+                Some(Transience::Brief),
+                "{code}"
+            );
         }
         for code in [
             "IncorrectImageStatus",
@@ -444,12 +448,19 @@ mod tests {
             );
         }
         for status in [500, 502, 503, 504, 599] {
-            assert!(api("CopyImage", "Anything", status).is_retryable(), "{status}");
+            assert!(
+                api("CopyImage", "Anything", status).is_retryable(),
+                "{status}"
+            );
         }
         let gave_up = EcsError::DeadlineExceeded {
             action: "CopyImage".into(),
             attempts: 2,
-            last: Some(Box::new(api("CopyImage", "OperationDenied.ImageCopying", 403))),
+            last: Some(Box::new(api(
+                "CopyImage",
+                "OperationDenied.ImageCopying",
+                403,
+            ))),
         };
         assert_eq!(
             gave_up.last_answer().code(),

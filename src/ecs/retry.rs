@@ -252,21 +252,29 @@ mod tests {
         let start = Instant::now();
         let calls = AtomicU32::new(0);
         let result = p
-            .run("CopyImage", start + Duration::from_secs(600), |attempt, _| {
-                calls.fetch_add(1, Ordering::SeqCst);
-                async move {
-                    if attempt <= 5 {
-                        Err(api("OperationDenied.ImageCopying", 403))
-                    } else {
-                        Ok("m-copy")
+            .run(
+                "CopyImage",
+                start + Duration::from_secs(600),
+                |attempt, _| {
+                    calls.fetch_add(1, Ordering::SeqCst);
+                    async move {
+                        if attempt <= 5 {
+                            Err(api("OperationDenied.ImageCopying", 403))
+                        } else {
+                            Ok("m-copy")
+                        }
                     }
-                }
-            })
+                },
+            )
             .await;
         assert_eq!(result.unwrap(), "m-copy");
         assert_eq!(calls.load(Ordering::SeqCst), 6);
         // At least half of 2+4+8+16+30 seconds; throttling backoff would have been < 6 s.
-        assert!(start.elapsed() >= Duration::from_secs(30), "{:?}", start.elapsed());
+        assert!(
+            start.elapsed() >= Duration::from_secs(30),
+            "{:?}",
+            start.elapsed()
+        );
         for busy in 1..=10 {
             let wait = p.busy_backoff(busy);
             assert!(wait <= Duration::from_secs(30), "{wait:?}");

@@ -163,7 +163,10 @@ mod tests {
         assert_eq!(Realism::parse("off"), Ok(Realism::off()));
         assert_eq!(Realism::parse(""), Ok(Realism::off()));
         assert_eq!(Realism::parse("harsh"), Ok(Realism::harsh()));
-        let listed = Realism::parse("invisible=5, busy-source,cancel=0.5,late-snapshots,usable=3,delete-denied=2,token=1").unwrap();
+        let listed = Realism::parse(
+            "invisible=5, busy-source,cancel=0.5,late-snapshots,usable=3,delete-denied=2,token=1",
+        )
+        .unwrap();
         assert_eq!(listed.invisible_for, Duration::from_secs(5));
         assert!(listed.busy_source && listed.late_snapshots);
         assert_eq!(listed.cancel_takes, Duration::from_millis(500));

@@ -123,9 +123,10 @@ pub async fn run_standalone(
     copy_seconds: f64,
     realism: Option<Realism>,
 ) -> io::Result<()> {
-    let (config, generated) =
-        standalone_config(images, copy_seconds, realism, |name| std::env::var(name).ok())
-            .map_err(|message| io::Error::new(io::ErrorKind::InvalidInput, message))?;
+    let (config, generated) = standalone_config(images, copy_seconds, realism, |name| {
+        std::env::var(name).ok()
+    })
+    .map_err(|message| io::Error::new(io::ErrorKind::InvalidInput, message))?;
     let emulator = Emulator::start(config.clone(), port).await?;
     {
         let mut out = io::stdout().lock();

@@ -401,3 +401,7 @@ impl State {
 #[cfg(test)]
 #[path = "state_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "realism_tests.rs"]
+mod realism_tests;

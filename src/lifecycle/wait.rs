@@ -129,3 +129,7 @@ pub(super) async fn wait_until_gone(
         tokio::time::sleep(delay).await;
     }
 }
+
+#[cfg(test)]
+#[path = "wait_tests.rs"]
+mod tests;

@@ -120,7 +120,7 @@ async fn a_copy_listed_late_is_waited_for() {
 }
 
 #[tokio::test]
-async fn a_create_that_gives_up_before_its_copy_is_listed_names_it_for_the_rollback() {
+async fn a_create_that_gives_up_before_its_copy_is_listed_cancels_and_names_it() {
     let realism = Realism {
         invisible_for: Duration::from_secs(4),
         ..Realism::off()
@@ -130,11 +130,36 @@ async fn a_create_that_gives_up_before_its_copy_is_listed_names_it_for_the_rollb
     let started = Instant::now();
     let answer = answer_of(world.send(&create, Duration::from_secs(3)).await.unwrap());
     assert_eq!(answer["Status"], "FAILED", "{answer}");
-    let copy = copies(&world).pop().expect("the copy ECS did not list yet");
-    assert_eq!(answer["PhysicalResourceId"], copy.image_id.as_str());
-    assert_ne!(answer["PhysicalResourceId"], FAILED_CREATE_MARKER);
-    // The engine's rollback comes once ECS lists the copy.
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "it gave up unlisted"
+    );
+    // DescribeImages never listed it, yet CancelCopyImage found and stopped it.
+    let physical = answer["PhysicalResourceId"].as_str().unwrap().to_string();
+    assert!(physical.starts_with("m-"), "the copy is named: {answer}");
+    assert_eq!(world.calls("CancelCopyImage"), 1);
+    assert_eq!(error_codes(&world, "CancelCopyImage"), Vec::<String>::new());
+    assert!(copies(&world).is_empty(), "{:?}", copies(&world));
+    // The engine's rollback, once ECS would list it, finds nothing left to do.
     tokio::time::sleep_until(started + Duration::from_secs(4)).await;
+    rollback_removes_everything(&world, &tf_props(), &physical).await;
+}
+
+#[tokio::test]
+async fn a_rollback_right_after_the_create_cancels_a_copy_not_listed_yet() {
+    let realism = Realism {
+        invisible_for: Duration::from_secs(30),
+        ..Realism::off()
+    };
+    let world = World::with_realism(Duration::from_secs(60), realism).await;
+    let create = cfn_event(&world, "Create", "Custom::ImageCopy", &tf_props());
+    // The Create's invocation dies mid-wait (nothing answered); the copy runs on unlisted.
+    let _ = tokio::time::timeout(
+        Duration::from_millis(1500),
+        world.send(&create, Duration::from_secs(60)),
+    )
+    .await;
+    let copy = copies(&world).pop().expect("the copy runs");
     rollback_removes_everything(&world, &tf_props(), &copy.image_id).await;
 }
 

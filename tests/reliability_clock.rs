@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::*;
 use ecs_image_copy::emulator::Faults;
-use reliability_support::{Envelope, Rig};
+use reliability_support::{Envelope, Rig, SECOND_SOURCE};
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
@@ -91,7 +91,8 @@ async fn while_waiting_behind_another_copy_in_the_region_queue() {
         Envelope::CloudFormation,
         "Create",
         "Custom::ImageCopy",
-        &tf(json!({"ImageName": "second"})),
+        // Another source: a second copy of the same one would be refused, not queued.
+        &tf(json!({"ImageName": "second", "SourceImageId": SECOND_SOURCE})),
     );
     let (a, b) = tokio::join!(
         answered_in_time(&rig, &first, Duration::from_secs(6)),

@@ -126,7 +126,30 @@ impl<'a> Lifecycle<'a> {
 
     /// Copies the image and waits until the copy is usable. `client_token` makes a repeated
     /// delivery of the same event find the same copy instead of starting another.
+    ///
+    /// Once CopyImage has answered an id, a failure names it even when the copy was seen
+    /// removed: a copy ECS does not list yet looks the same as one already gone, and a
+    /// duplicated delivery (handed the same id for its ClientToken) must answer alike. The
+    /// rollback's Delete of an image that is gone makes one DescribeImages call.
     pub async fn create(
+        &self,
+        spec: &CopySpec,
+        client_token: &str,
+        budget: Budget,
+    ) -> Result<Progress, Failure> {
+        self.start_copy(spec, client_token, budget)
+            .await
+            .map_err(|mut failure| {
+                if failure.leftover_image_id.is_none() {
+                    failure.leftover_image_id = self.journal.started_image();
+                }
+                failure
+            })
+    }
+
+    /// Create's work without the naming rule: an Update's failed replacement is never the
+    /// stack's to remove, so it must be removed here or reported as left behind.
+    async fn start_copy(
         &self,
         spec: &CopySpec,
         client_token: &str,
@@ -292,7 +315,7 @@ impl<'a> Lifecycle<'a> {
             }
         }
         tracing::info!(old = %physical_id, "create-only property changed; replacing the copy");
-        self.create(new, client_token, budget).await
+        self.start_copy(new, client_token, budget).await
     }
 
     /// Removes the copy. Ids this handler never created, the source image of a no-copy,

@@ -127,7 +127,7 @@ impl Lifecycle<'_> {
                 self.stop_image(spec, image, &mut snapshot_ids, stop_at)
                     .await?
             }
-            None => tracing::info!(%image_id, %region, "already gone"),
+            None => self.stop_unlisted(spec, image_id, stop_at).await?,
         }
         let gone = wait_until_gone(self.ecs, region, image_id, stop_at)
             .await
@@ -188,6 +188,35 @@ impl Lifecycle<'_> {
                 merge(snapshot_ids, image.snapshot_ids);
                 self.delete_image(spec, &image_id, stop_at).await
             }
+        }
+    }
+
+    /// DescribeImages does not list the image: it is gone, or a copy too new to be listed
+    /// (a rollback right after a Create that failed early). CancelCopyImage tells them apart.
+    async fn stop_unlisted(
+        &self,
+        spec: &CopySpec,
+        image_id: &str,
+        stop_at: Instant,
+    ) -> Result<(), LifecycleError> {
+        let region = &spec.destination_region_id;
+        match self.ecs.cancel_copy_image(region, image_id, stop_at).await {
+            Ok(()) => {
+                tracing::info!(%image_id, %region, "cancelled a copy not listed yet");
+                Ok(())
+            }
+            Err(e) if e.is_not_found() => {
+                tracing::info!(%image_id, %region, "already gone");
+                Ok(())
+            }
+            // Exists but not copying: finished before it was listed, or a cancel is under way.
+            Err(e) if e.last_answer().code() == Some("IncorrectImageStatus") => {
+                self.delete_image(spec, image_id, stop_at).await
+            }
+            Err(source) => Err(LifecycleError::Ecs {
+                step: "CancelCopyImage",
+                source,
+            }),
         }
     }
 

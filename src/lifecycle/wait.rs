@@ -9,7 +9,7 @@ use crate::ecs::{EcsClient, EcsError, ImageStatus};
 
 /// How long after `CopyImage` answered a copy that DescribeImages does not list counts as
 /// "not listed yet" rather than gone: ECS's listing lags its API (eventual consistency).
-pub(super) const LISTING_GRACE: Duration = Duration::from_secs(120);
+pub(super) const LISTING_GRACE: Duration = Duration::from_secs(60);
 /// How long an `Available` copy whose `Usable` is still false is waited for before it is
 /// accepted as it is. Never a reason to cancel: the copy is complete.
 pub(super) const USABLE_GRACE: Duration = Duration::from_secs(120);

@@ -298,8 +298,17 @@ async fn drive(
         if !plan.fail_copy_on_create {
             return Err(format!("create failed without a failed copy: {answer:?}"));
         }
-        if answer.physical != FAILED_CREATE_MARKER && ecs.image(&answer.physical).is_none() {
-            return Err(format!("failed create names a missing image: {answer:?}"));
+        // The answer names the copy (gone or not) once CopyImage gave an id; the marker
+        // only when there was none. Either way the rollback Delete must succeed and leave
+        // nothing, which `delete` checks.
+        let copied = ecs
+            .calls()
+            .iter()
+            .any(|c| c.action == "CopyImage" && c.http_status == Some(200));
+        if copied == (answer.physical == FAILED_CREATE_MARKER) {
+            return Err(format!(
+                "failed create after CopyImage {copied}: {answer:?}"
+            ));
         }
         return delete(rig, plan, &created_props, &answer.physical, rng, transcript).await;
     }

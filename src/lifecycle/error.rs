@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::ecs::EcsError;
+use crate::model::CopySpec;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LifecycleError {
@@ -72,6 +73,24 @@ pub enum LifecycleError {
 }
 
 impl LifecycleError {
+    /// CopyImage's failure; a source still busy when time ran out says so in plain words.
+    pub(super) fn from_copy_image(spec: &CopySpec, source: EcsError) -> LifecycleError {
+        let busy = matches!(source, EcsError::DeadlineExceeded { .. })
+            && source.last_answer().code() == Some("OperationDenied.ImageCopying");
+        if busy {
+            LifecycleError::SourceBusy {
+                image_id: spec.source_image_id.clone(),
+                region: spec.source_region_id.clone(),
+                source,
+            }
+        } else {
+            LifecycleError::Ecs {
+                step: "CopyImage",
+                source,
+            }
+        }
+    }
+
     pub(super) fn ecs(step: &'static str) -> impl FnOnce(EcsError) -> LifecycleError {
         move |source| LifecycleError::Ecs { step, source }
     }

@@ -178,7 +178,7 @@ impl<'a> Lifecycle<'a> {
             .ecs
             .copy_image(&request, copy_deadline)
             .await
-            .map_err(|source| source_busy_or(spec, source))?;
+            .map_err(|source| LifecycleError::from_copy_image(spec, source))?;
         self.journal.record(&image_id);
         tracing::info!(%image_id, from = %spec.source_region_id, to = %spec.destination_region_id, "copy started");
         self.await_copy(spec, &image_id, started, budget).await
@@ -364,24 +364,6 @@ impl<'a> Lifecycle<'a> {
             image_id: physical_id.to_string(),
             timeout: spec.delete_timeout,
         }))
-    }
-}
-
-/// CopyImage's failure; a source still busy when time ran out says so in plain words.
-fn source_busy_or(spec: &CopySpec, source: crate::ecs::EcsError) -> LifecycleError {
-    let busy = matches!(source, crate::ecs::EcsError::DeadlineExceeded { .. })
-        && source.last_answer().code() == Some("OperationDenied.ImageCopying");
-    if busy {
-        LifecycleError::SourceBusy {
-            image_id: spec.source_image_id.clone(),
-            region: spec.source_region_id.clone(),
-            source,
-        }
-    } else {
-        LifecycleError::Ecs {
-            step: "CopyImage",
-            source,
-        }
     }
 }
 

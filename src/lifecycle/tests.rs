@@ -125,12 +125,13 @@ fn a_source_busy_until_the_deadline_is_said_in_plain_words() {
             request_id: None,
         })),
     };
-    let shown = source_busy_or(&tf_spec(), busy("OperationDenied.ImageCopying")).to_string();
+    let shown = LifecycleError::from_copy_image(&tf_spec(), busy("OperationDenied.ImageCopying"))
+        .to_string();
     assert!(
         shown.contains("m-source1") && shown.contains("busy with another copy"),
         "{shown}"
     );
     assert!(shown.contains("OperationDenied.ImageCopying"), "{shown}");
-    let other = source_busy_or(&tf_spec(), busy("Throttling")).to_string();
+    let other = LifecycleError::from_copy_image(&tf_spec(), busy("Throttling")).to_string();
     assert!(other.starts_with("CopyImage failed"), "{other}");
 }

@@ -88,7 +88,8 @@ impl Journal {
 #[derive(Debug)]
 pub struct Failure {
     pub error: LifecycleError,
-    /// An image that exists and belongs to this resource (rollback must remove it).
+    /// An image that may still exist and belongs to this resource: the rollback's Delete
+    /// removes it, or finds it gone.
     pub leftover_image_id: Option<String>,
 }
 

@@ -67,6 +67,10 @@ struct EmulatorArgs {
     /// How long a copy spends Creating.
     #[arg(long, default_value_t = 5.0, value_parser = positive_seconds)]
     copy_seconds: f64,
+    /// Real ECS's harder behaviours: off, harsh, or a list such as
+    /// invisible=5,cancel=10,usable=3,busy-source (default: $ECS_EMULATOR_REALISM, else off).
+    #[arg(long, value_parser = emulator::Realism::parse)]
+    realism: Option<emulator::Realism>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -118,7 +122,9 @@ pub async fn run(started: Instant, args: impl IntoIterator<Item = std::ffi::OsSt
     match cli.command {
         Command::Invoke(args) => invoke(started, args).await,
         Command::Emulator(args) => {
-            match emulator::run_standalone(args.port, args.images, args.copy_seconds).await {
+            match emulator::run_standalone(args.port, args.images, args.copy_seconds, args.realism)
+                .await
+            {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => fail(format!("emulator: {e}")),
             }
@@ -226,7 +232,10 @@ impl EmulatedRun {
     /// Starts an emulator that holds every source image the events name (and, when the
     /// events start with no Create, the copy they act on).
     async fn start(events: &[Vec<u8>], settings: &mut Settings) -> Result<Self, String> {
-        let mut config = EmulatorConfig::default();
+        let mut config = EmulatorConfig {
+            realism: emulator::Realism::from_env().map_err(|e| e.to_string())?,
+            ..EmulatorConfig::default()
+        };
         let region = settings
             .region_id
             .get_or_insert_with(|| EMULATED_DEFAULT_REGION.to_string())

@@ -155,3 +155,44 @@ fn schema_check_agrees_with_the_committed_files() {
         String::from_utf8_lossy(&output.stderr)
     );
 }
+
+/// `invoke`'s embedded emulator takes `ECS_EMULATOR_REALISM` as the standalone one does.
+fn invoke_with_realism(spec: &str, files: &[&str]) -> Output {
+    Command::new(BIN)
+        .arg("invoke")
+        .args(files)
+        .env_remove("ALIBABA_CLOUD_ACCESS_KEY_ID")
+        .env_remove("ALIBABA_CLOUD_ACCESS_KEY_SECRET")
+        .env_remove("ALICLOUD_ACCESS_KEY")
+        .env_remove("ALICLOUD_SECRET_KEY")
+        .env_remove("ALIBABA_CLOUD_REGION_ID")
+        .env_remove("ALIBABA_CLOUD_ECS_ENDPOINT")
+        .env("ECS_EMULATOR_REALISM", spec)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("the binary runs")
+}
+
+#[test]
+fn a_whole_lifecycle_copes_with_a_harsh_embedded_emulator() {
+    let files = [
+        "tests/events/cfn-tf-create.json",
+        "tests/events/cfn-tf-update.json",
+        "tests/events/cfn-tf-delete.json",
+    ];
+    let output = invoke_with_realism("harsh", &files);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    let answers = answers(&output);
+    assert_eq!(answers.len(), 3, "{answers:?}");
+    for answer in &answers {
+        assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+    }
+    let refused = invoke_with_realism("sometimes", &files[..1]);
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("unknown behaviour \"sometimes\""),
+        "{stderr}"
+    );
+}

@@ -58,16 +58,6 @@ const CASES: &[(&str, &str, u16)] = &[
         "InvalidRegionId.NotFound",
         404,
     ),
-    (
-        "delete of a copy in progress",
-        "OperationDenied.ImageCopying",
-        403,
-    ),
-    (
-        "delete of the source of a running copy",
-        "OperationDenied.ImageCopying",
-        403,
-    ),
     ("copy over the image quota", "QuotaExceed.Image", 403),
     (
         "client token reused with other parameters",
@@ -355,4 +345,37 @@ async fn every_case_of_the_table_is_a_distinct_scenario() {
     names.sort();
     names.dedup();
     assert_eq!(names.len(), CASES.len());
+}
+
+/// DeleteImage's `OperationDenied.ImageCopying` says "later", not "never" (see
+/// `ecs::error::TRANSIENT`): it is retried until the deadline, then reported with the code.
+#[tokio::test]
+async fn a_delete_refused_while_copying_is_retried_until_the_deadline() {
+    for name in [
+        "delete of a copy in progress",
+        "delete of the source of a running copy",
+    ] {
+        let harness = Harness::start(10_000).await;
+        let client = harness.client();
+        let control = harness.control();
+        let error = provoke(name, &client, &control).await.unwrap_err();
+        assert!(
+            matches!(
+                error,
+                ecs_image_copy::ecs::EcsError::DeadlineExceeded { .. }
+            ),
+            "{name}: {error:?}"
+        );
+        assert_eq!(
+            error.last_answer().code(),
+            Some("OperationDenied.ImageCopying"),
+            "{name}"
+        );
+        let refused = control
+            .calls()
+            .iter()
+            .filter(|c| c.error_code.as_deref() == Some("OperationDenied.ImageCopying"))
+            .count();
+        assert!(refused >= 2, "{name}: tried {refused} time(s)");
+    }
 }

@@ -112,7 +112,13 @@ async fn no_canary_reaches_logs_or_errors_over_real_http() {
     // API errors.
     errors.push(
         client
-            .delete_image(DESTINATION_REGION, &image_id, true, soon())
+            .modify_image_attribute(
+                DESTINATION_REGION,
+                &image_id,
+                Some("1-not-a-valid-name"),
+                None,
+                soon(),
+            )
             .await
             .unwrap_err(),
     );
@@ -179,7 +185,7 @@ async fn no_canary_reaches_logs_or_errors_over_real_http() {
     assert_eq!(
         codes,
         [
-            Some("OperationDenied.ImageCopying"),
+            Some("InvalidImageName.Malformed"),
             Some("IncorrectImageStatus"),
             Some("SignatureDoesNotMatch"),
             Some("InvalidSecurityToken.MismatchWithAccessKey"),

@@ -282,8 +282,17 @@ async fn a_failed_hand_over_answers_failed_and_cancels_the_copy() {
         reason.contains("could not be handed over") && reason.contains("429"),
         "{reason}"
     );
-    assert_eq!(answer["PhysicalResourceId"], FAILED_CREATE_MARKER);
     assert_eq!(world.calls("CancelCopyImage"), 1);
+    let physical = answer["PhysicalResourceId"].as_str().unwrap();
+    if physical != FAILED_CREATE_MARKER {
+        // A cancel still under way is named, and the rollback finishes it.
+        assert!(!world.ecs().realism().cancel_takes.is_zero(), "{answer}");
+        let delete = with_physical(
+            cfn_event(&world, "Delete", "Custom::ImageCopy", &tf_props()),
+            physical,
+        );
+        assert_eq!(world.answer(&delete).await["Status"], "SUCCESS");
+    }
     assert_eq!(world.ecs().copy_tasks_running(), 0);
 }
 
@@ -381,4 +390,68 @@ async fn a_handed_over_delete_resumes_and_removes_the_recorded_snapshots() {
         .snapshots()
         .iter()
         .all(|s| !snapshots.contains(&s.snapshot_id)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cancel_outlasting_the_invocation_is_waited_for_by_the_next_one() {
+    let (world, endpoint) = world_with_lambda(Duration::from_secs(600)).await;
+    // A copy still running when its stack is deleted; ECS then takes 6 s to remove it.
+    let ecs = ecs_image_copy::ecs::EcsClient::new(
+        ecs_image_copy::ecs::Credentials::new("LTAI-test-key", SECRET, Some(TOKEN.into())),
+        Some(&world.emulator.endpoint()),
+    )
+    .unwrap();
+    let request = ecs_image_copy::ecs::CopyImageRequest {
+        source_region_id: SOURCE_REGION.into(),
+        image_id: SOURCE_IMAGE.into(),
+        destination_region_id: DEST_REGION.into(),
+        ..Default::default()
+    };
+    let id = ecs
+        .copy_image(&request, Instant::now() + Duration::from_secs(5))
+        .await
+        .unwrap();
+    // Listed by now, however late the suite's realism lists new copies.
+    tokio::time::sleep(world.ecs().realism().invisible_for).await;
+    world.ecs().set_realism(ecs_image_copy::emulator::Realism {
+        cancel_takes: Duration::from_secs(6),
+        ..world.ecs().realism()
+    });
+    let delete = with_physical(
+        cfn_event(&world, "Delete", "Custom::ImageCopy", &tf_props()),
+        &id,
+    );
+    let first = world.send(&delete, INVOCATION).await;
+    assert!(
+        matches!(first, Err(HandleError::HandedOver { .. })),
+        "{first:?}"
+    );
+    let answers = world
+        .receiver
+        .wait_for_accepted(1, Duration::from_secs(30))
+        .await;
+    assert_eq!(answers.len(), 1, "one answer");
+    let answer = answers[0].json();
+    assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+    assert!(world.ecs().image(&id).is_none());
+    // The next invocation's cancel met the one under way; that was not fatal.
+    let cancels: Vec<_> = world
+        .ecs()
+        .calls()
+        .into_iter()
+        .filter(|c| c.action == "CancelCopyImage")
+        .map(|c| c.error_code)
+        .collect();
+    assert!(
+        cancels.len() >= 2,
+        "the next invocation cancelled too: {cancels:?}"
+    );
+    assert_eq!(cancels[0], None, "{cancels:?}");
+    assert!(
+        cancels[1..]
+            .iter()
+            .all(|c| c.as_deref() == Some("IncorrectImageStatus")),
+        "{cancels:?}"
+    );
+    assert!(endpoint.seen.lock().unwrap().invokes >= 1);
 }

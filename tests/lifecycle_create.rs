@@ -60,23 +60,44 @@ async fn ros_create_answers_with_post_json_and_date() {
 }
 
 #[tokio::test]
-async fn a_failed_copy_is_removed_and_answered_with_a_marker() {
+async fn a_failed_copy_is_removed_and_still_named_for_the_rollback() {
     let world = World::new(Duration::from_millis(800)).await;
     world.ecs().fail_next_copies(1);
     let event = cfn_event(&world, "Create", "Custom::ImageCopy", &tf_props());
     let answer = world.answer(&event).await;
 
     assert_eq!(answer["Status"], "FAILED");
-    assert_eq!(answer["PhysicalResourceId"], FAILED_CREATE_MARKER);
     let reason = answer["Reason"].as_str().unwrap();
     assert!(reason.contains("CreateFailed"), "{reason}");
     assert!(
         world.ecs().images().iter().all(|i| !i.is_copy),
         "the failed copy was removed"
     );
+    // Named all the same: a copy ECS does not list yet would look just like this one.
+    let physical = answer["PhysicalResourceId"].as_str().unwrap().to_string();
+    assert!(physical.starts_with("m-"), "{answer}");
 
-    // The rollback Delete of that marker succeeds without touching ECS.
+    // The rollback Delete finds it gone (not listed, and not there to cancel) and succeeds.
     world.ecs().clear_calls();
+    let delete = with_physical(
+        cfn_event(&world, "Delete", "Custom::ImageCopy", &tf_props()),
+        &physical,
+    );
+    assert_eq!(world.answer(&delete).await["Status"], "SUCCESS");
+    for call in world.ecs().calls() {
+        match call.action.as_str() {
+            "DescribeImages" => {}
+            "CancelCopyImage" => {
+                assert_eq!(call.error_code.as_deref(), Some("InvalidImageId.NotFound"))
+            }
+            other => panic!("{other} for a copy already gone"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_rollback_of_a_create_that_made_nothing_makes_no_call() {
+    let world = World::new(Duration::from_millis(800)).await;
     let delete = with_physical(
         cfn_event(&world, "Delete", "Custom::ImageCopy", &tf_props()),
         FAILED_CREATE_MARKER,
@@ -123,10 +144,17 @@ async fn a_deadline_shorter_than_the_copy_cancels_it_and_answers_in_time() {
         reason.contains("did not finish") && reason.contains("cancelled"),
         "{reason}"
     );
-    assert_eq!(answer["PhysicalResourceId"], FAILED_CREATE_MARKER);
+    assert_eq!(world.calls("CancelCopyImage"), 1);
+    // The copy is named (its cancel may outlast the invocation), and the rollback finishes it.
+    let physical = answer["PhysicalResourceId"].as_str().unwrap();
+    assert_ne!(physical, FAILED_CREATE_MARKER);
+    let delete = with_physical(
+        cfn_event(&world, "Delete", "Custom::ImageCopy", &tf_props()),
+        physical,
+    );
+    assert_eq!(world.answer(&delete).await["Status"], "SUCCESS");
     assert_eq!(world.ecs().copy_tasks_running(), 0);
     assert!(world.ecs().images().iter().all(|i| !i.is_copy));
-    assert_eq!(world.calls("CancelCopyImage"), 1);
 }
 
 #[tokio::test]

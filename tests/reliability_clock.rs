@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use common::*;
 use ecs_image_copy::emulator::Faults;
-use reliability_support::{Envelope, Rig};
+use reliability_support::{Envelope, Rig, SECOND_SOURCE};
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
@@ -91,7 +91,8 @@ async fn while_waiting_behind_another_copy_in_the_region_queue() {
         Envelope::CloudFormation,
         "Create",
         "Custom::ImageCopy",
-        &tf(json!({"ImageName": "second"})),
+        // Another source: a second copy of the same one would be refused, not queued.
+        &tf(json!({"ImageName": "second", "SourceImageId": SECOND_SOURCE})),
     );
     let (a, b) = tokio::join!(
         answered_in_time(&rig, &first, Duration::from_secs(6)),
@@ -103,13 +104,16 @@ async fn while_waiting_behind_another_copy_in_the_region_queue() {
                 .into_iter()
                 .any(|i| i.status == ecs_image_copy::emulator::ImageStatus::Creating);
             assert!(waiting, "the first copy holds the queue");
-            answered_in_time(&rig, &second, Duration::from_secs(3)).await
+            // Long enough to see the copy Waiting even when ECS lists it late.
+            answered_in_time(&rig, &second, Duration::from_secs(5)).await
         }
     );
     for answer in [&a, &b] {
         assert_eq!(answer["Status"], "FAILED", "{answer}");
     }
     assert!(b["Reason"].as_str().unwrap().contains("Waiting"), "{b}");
+    // A cancel may take a while to finish (the answer then names the copy still going).
+    tokio::time::sleep(suite_realism().cancel_takes).await;
     assert_eq!(rig.ecs().copy_tasks_running(), 0);
     accounted_for(&rig, &[&a, &b]).await;
 }

@@ -384,10 +384,11 @@ async fn persistent_5xx_gives_up_at_the_deadline() {
 
 #[tokio::test(start_paused = true)]
 async fn other_errors_return_at_once_with_code_message_and_request_id() {
+    // (DeleteImage's OperationDenied.ImageCopying is transient: see `error::TRANSIENT`.)
     let transport = ScriptedTransport::sequence(vec![api_error(
         403,
-        "OperationDenied.ImageCopying",
-        "The Image are coping.",
+        "ImageUsingByInstance",
+        "The specified image has been used to create instances.",
     )]);
     let client = client_with(transport.clone(), None);
     let err = client
@@ -397,7 +398,7 @@ async fn other_errors_return_at_once_with_code_message_and_request_id() {
     assert_eq!(transport.requests().len(), 1);
     assert_eq!(
         err.to_string(),
-        "DeleteImage failed: HTTP 403 OperationDenied.ImageCopying: The Image are coping. (RequestId req-OperationDenied.ImageCopying)"
+        "DeleteImage failed: HTTP 403 ImageUsingByInstance: The specified image has been used to create instances. (RequestId req-ImageUsingByInstance)"
     );
 }
 

@@ -36,15 +36,54 @@ pub enum EcsError {
     Endpoint(#[from] EndpointError),
 }
 
-/// Codes ECS uses for "try again later"; `Throttling.*` covers `Throttling.User`,
-/// `Throttling.Api` and the like.
-const RETRYABLE_CODES: &[&str] = &[
-    "Throttling",
-    "Rejected.Throttling",
-    "ServiceUnavailable",
-    "InternalError",
-    "UnknownError",
+/// How long a transient answer is likely to last.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transience {
+    /// Flow control, a server hiccup, a request still in flight: gone in moments.
+    Brief,
+    /// A resource busy with a task (a copy) that may run for minutes: worth waiting for,
+    /// but with longer pauses between tries.
+    Busy,
+}
+
+/// Every ECS answer this client retries, in one place: `(code, only for this action,
+/// transience)`. Any HTTP 5xx is retried as well (aliyun-python-sdk-core
+/// `retry/retry_condition.py`, `RetryOnHttpStatusCondition`: 500, 502, 503, 504), and
+/// `Throttling.*` is `Throttling` (`Throttling.User`, `Throttling.Api`, ...).
+#[rustfmt::skip]
+const TRANSIENT: &[(&str, Option<&str>, Transience)] = &[
+    // aliyun-python-sdk-core `data/retry_config.json`, ecs 2014-05-26: RetryableThrottlingErrors.
+    ("Throttling", None, Transience::Brief),
+    // ECS flow control as the API error centre lists it (HTTP 400).
+    ("Rejected.Throttling", None, Transience::Brief),
+    // retry_config.json, ecs 2014-05-26: RetryableNormalErrors.
+    ("InternalError", None, Transience::Brief),
+    ("UnknownError", None, Transience::Brief),
+    ("ServiceUnavailable", None, Transience::Brief),
+    // Another operation on the same resource is under way; terraform-provider-alicloud
+    // retries it for ECS and VPC resources (`IsExpectedErrors(err, {"OperationConflict", ...})`).
+    ("OperationConflict", None, Transience::Brief),
+    // A request with the same ClientToken is still being processed; terraform-provider-alicloud
+    // retries it (alicloud_ecs_disk create, alicloud_instance delete, VPC resources).
+    ("LastTokenProcessing", None, Transience::Brief),
+    // CopyImage API reference, error codes: 403 OperationDenied.ImageCopying, "the source image
+    // is being copied. Try again later." The ClientToken keeps a retry from copying twice.
+    ("OperationDenied.ImageCopying", Some("CopyImage"), Transience::Busy),
+    // DeleteImage API reference, error codes: 403 OperationDenied.ImageCopying ("The Image is
+    // coping."): right after a copy ends, and while the image is the source of a copy.
+    ("OperationDenied.ImageCopying", Some("DeleteImage"), Transience::Busy),
 ];
+
+/// Whether `code`, answered to `action`, is worth another attempt, and for how long.
+pub fn transience(action: &str, code: &str) -> Option<Transience> {
+    if code.starts_with("Throttling.") {
+        return Some(Transience::Brief);
+    }
+    TRANSIENT
+        .iter()
+        .find(|(c, only_for, _)| *c == code && only_for.is_none_or(|a| a == action))
+        .map(|(_, _, kind)| *kind)
+}
 
 /// Codes that mean the named resource does not exist (already gone, or never was).
 const NOT_FOUND_CODES: &[&str] = &[
@@ -54,10 +93,6 @@ const NOT_FOUND_CODES: &[&str] = &[
     "InvalidSnapshot.NotFound",
     "InvalidResourceId.NotFound",
 ];
-
-pub fn is_retryable_code(code: &str) -> bool {
-    RETRYABLE_CODES.contains(&code) || code.starts_with("Throttling.")
-}
 
 impl EcsError {
     /// The ECS error code of an API error.
@@ -79,13 +114,33 @@ impl EcsError {
     /// every transport failure (timeouts, refused or dropped connections) — the operations
     /// used here are idempotent or carry a ClientToken.
     pub fn is_retryable(&self) -> bool {
+        self.transience().is_some()
+    }
+
+    /// How a retryable failure should be waited out; `None` when retrying cannot help.
+    pub fn transience(&self) -> Option<Transience> {
         match self {
             EcsError::Api {
-                code, http_status, ..
-            } => is_retryable_code(code) || *http_status >= 500,
-            EcsError::Transport { .. } => true,
-            EcsError::Decode { http_status, .. } => *http_status >= 500,
-            EcsError::DeadlineExceeded { .. } | EcsError::Endpoint(_) => false,
+                action,
+                code,
+                http_status,
+                ..
+            } => transience(action, code).or((*http_status >= 500).then_some(Transience::Brief)),
+            EcsError::Transport { .. } => Some(Transience::Brief),
+            EcsError::Decode { http_status, .. } => {
+                (*http_status >= 500).then_some(Transience::Brief)
+            }
+            EcsError::DeadlineExceeded { .. } | EcsError::Endpoint(_) => None,
+        }
+    }
+
+    /// The last answer behind a give-up, or the error itself.
+    pub fn last_answer(&self) -> &EcsError {
+        match self {
+            EcsError::DeadlineExceeded {
+                last: Some(last), ..
+            } => last.last_answer(),
+            other => other,
         }
     }
 
@@ -196,172 +251,5 @@ pub fn body_snippet(body: &[u8], redactor: &Redactor) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn none() -> Redactor {
-        Redactor::default()
-    }
-
-    #[test]
-    fn parses_the_json_error_body() {
-        let body = br#"{"RequestId":"R-1","HostId":"ecs.aliyuncs.com","Code":"InvalidImageId.NotFound","Message":"The specified ImageId does not exist.","Recommend":"https://api.aliyun.com/troubleshoot?q=x"}"#;
-        let err = error_from_response("DescribeImages", 404, body, &none());
-        assert_eq!(
-            err,
-            EcsError::Api {
-                action: "DescribeImages".into(),
-                http_status: 404,
-                code: "InvalidImageId.NotFound".into(),
-                message: "The specified ImageId does not exist.".into(),
-                request_id: Some("R-1".into()),
-            }
-        );
-        assert_eq!(err.code(), Some("InvalidImageId.NotFound"));
-        assert_eq!(err.request_id(), Some("R-1"));
-        assert!(err.is_not_found());
-        assert!(!err.is_retryable());
-        let shown = err.to_string();
-        assert!(
-            shown.contains("InvalidImageId.NotFound") && shown.contains("R-1"),
-            "{shown}"
-        );
-    }
-
-    #[test]
-    fn html_from_a_proxy_is_a_decode_error_with_its_title() {
-        let body = b"<html>\n<head><title>502 Bad Gateway</title></head><body>nginx</body></html>";
-        let err = error_from_response("CopyImage", 502, body, &none());
-        match &err {
-            EcsError::Decode {
-                http_status,
-                detail,
-                ..
-            } => {
-                assert_eq!(*http_status, 502);
-                assert_eq!(detail, "HTML page \"502 Bad Gateway\"");
-            }
-            other => panic!("{other:?}"),
-        }
-        assert!(err.is_retryable());
-    }
-
-    #[test]
-    fn empty_and_414_bodies_are_decode_errors() {
-        let err = error_from_response("TagResources", 414, b"", &none());
-        assert!(
-            matches!(&err, EcsError::Decode { http_status: 414, detail, .. } if detail == "empty body")
-        );
-        assert!(!err.is_retryable());
-        let err = error_from_response("TagResources", 414, b"Request-URI Too Large", &none());
-        assert!(
-            err.to_string().contains("414") && err.to_string().contains("Request-URI Too Large")
-        );
-    }
-
-    #[test]
-    fn long_bodies_are_cut_to_one_short_line() {
-        let body = format!("line one\n\tline two {}", "x".repeat(1000));
-        let detail = body_snippet(body.as_bytes(), &none());
-        assert!(detail.starts_with("line one line two xxx"), "{detail}");
-        assert!(detail.chars().count() <= SNIPPET_CHARS + 1);
-        assert!(detail.ends_with('…'));
-    }
-
-    #[test]
-    fn classifies_retryable_codes() {
-        for code in [
-            "Throttling",
-            "Throttling.User",
-            "Throttling.Api",
-            "Rejected.Throttling",
-            "ServiceUnavailable",
-            "InternalError",
-            "UnknownError",
-        ] {
-            assert!(is_retryable_code(code), "{code}");
-        }
-        for code in [
-            "IncorrectImageStatus",
-            "ThrottlingX",
-            "Forbidden",
-            "InvalidImageId.NotFound",
-        ] {
-            assert!(!is_retryable_code(code), "{code}");
-        }
-        let api = |code: &str, status: u16| EcsError::Api {
-            action: "A".into(),
-            http_status: status,
-            code: code.into(),
-            message: String::new(),
-            request_id: None,
-        };
-        assert!(api("Throttling.User", 400).is_retryable());
-        assert!(api("SomethingNew", 503).is_retryable());
-        assert!(!api("QuotaExceed.Image", 403).is_retryable());
-        for source in [
-            TransportError::Timeout(std::time::Duration::from_secs(1)),
-            TransportError::Connect("refused".into()),
-            TransportError::Other("connection closed before message completed".into()),
-        ] {
-            assert!(EcsError::Transport {
-                action: "A".into(),
-                source
-            }
-            .is_retryable());
-        }
-        let gave_up = EcsError::DeadlineExceeded {
-            action: "A".into(),
-            attempts: 3,
-            last: Some(Box::new(api("Throttling", 400))),
-        };
-        assert!(!gave_up.is_retryable());
-        assert!(gave_up
-            .to_string()
-            .contains("deadline passed after 3 attempt(s)"));
-        assert!(gave_up.to_string().contains("Throttling"));
-    }
-
-    #[test]
-    fn not_found_covers_images_and_snapshots_only() {
-        let api = |code: &str| EcsError::Api {
-            action: "A".into(),
-            http_status: 404,
-            code: code.into(),
-            message: String::new(),
-            request_id: None,
-        };
-        for code in NOT_FOUND_CODES {
-            assert!(api(code).is_not_found());
-        }
-        assert!(!api("InvalidRegionId.NotFound").is_not_found());
-        assert!(!api("IncorrectImageStatus").is_not_found());
-    }
-
-    #[test]
-    fn redacts_secrets_in_any_encoding_and_the_string_to_sign() {
-        let redactor = Redactor::new(["TOKEN/canary+1=="]);
-        let encoded = crate::ecs::encode::percent_encode("TOKEN/canary+1==");
-        let twice = crate::ecs::encode::percent_encode(&encoded);
-        for text in [
-            "x TOKEN/canary+1== y".to_string(),
-            format!("x {encoded} y"),
-            format!("x {twice} y"),
-        ] {
-            assert_eq!(redactor.redact(&text), "x *** y");
-        }
-        let message = format!("Specified signature is not matched with our calculation. server string to sign is:GET&%2F&SecurityToken%3D{twice}");
-        let body =
-            format!(r#"{{"Code":"SignatureDoesNotMatch","Message":"{message}","RequestId":"R"}}"#);
-        let err = error_from_response(
-            "DescribeRegions",
-            400,
-            body.as_bytes(),
-            &Redactor::default(),
-        );
-        assert_eq!(
-            err.to_string(),
-            "DescribeRegions failed: HTTP 400 SignatureDoesNotMatch: Specified signature is not matched with our calculation. server string to sign is: <redacted> (RequestId R)"
-        );
-    }
-}
+#[path = "error_tests.rs"]
+mod tests;

@@ -9,7 +9,7 @@ use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
 use tokio::time::Instant;
 
-use super::error::EcsError;
+use super::error::{EcsError, Transience};
 use super::transport::TransportError;
 
 #[derive(Clone)]
@@ -20,6 +20,10 @@ pub struct RetryPolicy {
     pub cap: Duration,
     /// Bound on one HTTP exchange (also cut short by the deadline).
     pub attempt_timeout: Duration,
+    /// Backoff ceiling for the first retry of a [`Transience::Busy`] answer (a resource busy
+    /// with a copy that may take minutes); doubles per such answer up to `busy_cap`.
+    pub busy_base: Duration,
+    pub busy_cap: Duration,
     rng: Arc<Mutex<SmallRng>>,
 }
 
@@ -29,6 +33,8 @@ impl std::fmt::Debug for RetryPolicy {
             .field("base", &self.base)
             .field("cap", &self.cap)
             .field("attempt_timeout", &self.attempt_timeout)
+            .field("busy_base", &self.busy_base)
+            .field("busy_cap", &self.busy_cap)
             .finish_non_exhaustive()
     }
 }
@@ -64,8 +70,17 @@ impl RetryPolicy {
             base,
             cap,
             attempt_timeout,
+            busy_base: Duration::from_secs(2),
+            busy_cap: Duration::from_secs(30),
             rng: Arc::new(Mutex::new(rng)),
         }
+    }
+
+    /// Sets the backoff for answers saying a resource is busy.
+    pub fn with_busy_backoff(mut self, base: Duration, cap: Duration) -> Self {
+        self.busy_base = base;
+        self.busy_cap = cap;
+        self
     }
 
     /// Upper bound of the wait after failed attempt number `attempt` (1-based):
@@ -79,7 +94,19 @@ impl RetryPolicy {
 
     /// Full jitter: uniformly random in `[0, ceiling]`.
     pub fn backoff(&self, attempt: u32) -> Duration {
-        let ceiling = self.backoff_ceiling(attempt).as_millis() as u64;
+        self.jittered(self.backoff_ceiling(attempt))
+    }
+
+    /// After the `busy`-th busy answer: at least half the ceiling (a busy resource stays
+    /// busy for a while; polling it sooner only spends the account's API quota).
+    pub fn busy_backoff(&self, busy: u32) -> Duration {
+        let factor = 1u32.checked_shl(busy.saturating_sub(1)).unwrap_or(u32::MAX);
+        let ceiling = self.busy_base.saturating_mul(factor).min(self.busy_cap);
+        ceiling / 2 + self.jittered(ceiling / 2)
+    }
+
+    fn jittered(&self, ceiling: Duration) -> Duration {
+        let ceiling = ceiling.as_millis() as u64;
         let mut rng = self.rng.lock().unwrap_or_else(|p| p.into_inner());
         Duration::from_millis(rng.random_range(0..=ceiling))
     }
@@ -98,6 +125,7 @@ impl RetryPolicy {
         Fut: Future<Output = Result<T, EcsError>>,
     {
         let mut attempts = 0u32;
+        let mut busy = 0u32;
         let mut last: Option<Box<EcsError>> = None;
         loop {
             let now = Instant::now();
@@ -119,12 +147,18 @@ impl RetryPolicy {
                     source: TransportError::Timeout(timeout),
                 }),
             };
-            let error = match outcome {
+            let (error, wait) = match outcome {
                 Ok(value) => return Ok(value),
-                Err(error) if !error.is_retryable() => return Err(error),
-                Err(error) => error,
+                Err(error) => match error.transience() {
+                    None => return Err(error),
+                    Some(Transience::Brief) => (error, self.backoff(attempts)),
+                    Some(Transience::Busy) => {
+                        busy += 1;
+                        tracing::info!(action, %error, "busy; trying again later");
+                        (error, self.busy_backoff(busy))
+                    }
+                },
             };
-            let wait = self.backoff(attempts);
             if Instant::now() + wait >= deadline {
                 return Err(EcsError::DeadlineExceeded {
                     action: action.to_string(),
@@ -210,6 +244,42 @@ mod tests {
         assert_eq!(calls.load(Ordering::SeqCst), 3);
         // Waited at most the two ceilings (200 ms + 400 ms).
         assert!(start.elapsed() <= Duration::from_millis(600));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_busy_source_is_waited_out_with_longer_pauses() {
+        let p = policy(9).with_busy_backoff(Duration::from_secs(2), Duration::from_secs(30));
+        let start = Instant::now();
+        let calls = AtomicU32::new(0);
+        let result = p
+            .run(
+                "CopyImage",
+                start + Duration::from_secs(600),
+                |attempt, _| {
+                    calls.fetch_add(1, Ordering::SeqCst);
+                    async move {
+                        if attempt <= 5 {
+                            Err(api("OperationDenied.ImageCopying", 403))
+                        } else {
+                            Ok("m-copy")
+                        }
+                    }
+                },
+            )
+            .await;
+        assert_eq!(result.unwrap(), "m-copy");
+        assert_eq!(calls.load(Ordering::SeqCst), 6);
+        // At least half of 2+4+8+16+30 seconds; throttling backoff would have been < 6 s.
+        assert!(
+            start.elapsed() >= Duration::from_secs(30),
+            "{:?}",
+            start.elapsed()
+        );
+        for busy in 1..=10 {
+            let wait = p.busy_backoff(busy);
+            assert!(wait <= Duration::from_secs(30), "{wait:?}");
+            assert!(wait >= Duration::from_secs(1), "{wait:?}");
+        }
     }
 
     #[tokio::test(start_paused = true)]

@@ -7,6 +7,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use super::faults::Faults;
+use super::realism::Realism;
 use super::server::{Inner, Shared};
 use super::state::{Image, ImageStatus, State};
 use super::SourceImage;
@@ -145,6 +146,15 @@ impl Control {
     /// Applies to copies started from now on.
     pub fn set_copy_duration(&self, duration: Duration) {
         self.lock().state.copy_duration = duration;
+    }
+
+    /// Applies from the next request on (copies already started keep their listing time).
+    pub fn set_realism(&self, realism: Realism) {
+        self.lock().state.realism = realism;
+    }
+
+    pub fn realism(&self) -> Realism {
+        self.lock().state.realism
     }
 
     /// The next `n` copies go `CreateFailed` halfway through.

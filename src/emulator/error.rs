@@ -57,6 +57,11 @@ impl ApiError {
         Self::new(400, "IncorrectImageStatus", "The image not available.")
     }
 
+    /// CopyImage of a source with a copy in flight; DeleteImage of a copying image.
+    pub fn image_copying() -> Self {
+        Self::new(403, "OperationDenied.ImageCopying", "The Image are coping.")
+    }
+
     pub fn throttled() -> Self {
         Self::new(
             400,

@@ -50,6 +50,12 @@
 //! `InvalidTagKey.Duplicated`, `InvalidTagCount` (N over 20), 403 `OperationDenied.QuotaExceed`
 //! (over 20 tags on an image), 404 `InvalidResourceType.NotFound`, `InvalidResourceId.NotFound`.
 //!
+//! Realism ([`Realism`], off by default): 403 `OperationDenied.ImageCopying` from CopyImage for
+//! a source with a copy in flight and from DeleteImage just after a copy ended, 400
+//! `IncorrectImageStatus` for a cancel already under way, 400 `LastTokenProcessing` for a
+//! `ClientToken` replayed too soon; and timing: copies listed late, cancels that take time,
+//! snapshot ids only once Available, `Usable` after `Available`.
+//!
 //! Faults ([`Faults`]): 400 `Throttling.User`, 500 `InternalError`, 503 `ServiceUnavailable`,
 //! or the connection closed without an answer.
 
@@ -61,6 +67,7 @@ mod ops;
 mod ops_images;
 mod ops_tags;
 mod params;
+mod realism;
 mod regions;
 mod rules;
 mod server;
@@ -74,6 +81,7 @@ use std::time::Duration;
 
 pub use control::{CallRecord, Control, ImageView, SnapshotView};
 pub use faults::Faults;
+pub use realism::{Realism, RealismError, REALISM_ENV};
 pub use server::Emulator;
 pub use standalone::{parse_image_arg, run_standalone};
 pub use state::ImageStatus;
@@ -160,6 +168,8 @@ pub struct EmulatorConfig {
     pub copy_duration: Duration,
     /// Makes fault injection and generated ids deterministic.
     pub seed: u64,
+    /// Which of real ECS's harder behaviours to show ([`Realism::off`] by default).
+    pub realism: Realism,
 }
 
 impl Default for EmulatorConfig {
@@ -179,6 +189,7 @@ impl Default for EmulatorConfig {
                 .collect(),
             copy_duration: Duration::from_secs(2),
             seed: 0,
+            realism: Realism::off(),
         }
     }
 }
@@ -197,6 +208,7 @@ impl fmt::Debug for EmulatorConfig {
             .field("images", &self.images)
             .field("copy_duration", &self.copy_duration)
             .field("seed", &self.seed)
+            .field("realism", &self.realism)
             .finish()
     }
 }

@@ -148,8 +148,8 @@ fn parse_statuses(raw: &[&str]) -> Result<Vec<ImageStatus>, ApiError> {
 }
 
 fn image_json(state: &State, image: &Image, now: Instant) -> Value {
-    let mappings: Vec<Value> = image
-        .snapshot_ids
+    let mappings: Vec<Value> = state
+        .listed_snapshots(image)
         .iter()
         .filter_map(|id| state.snapshots.get(id))
         .map(|s| {
@@ -175,7 +175,7 @@ fn image_json(state: &State, image: &Image, now: Instant) -> Value {
         "Description": image.description.clone().unwrap_or_default(),
         "Status": image.status.as_str(),
         "Progress": format!("{}%", state.progress(image, now)),
-        "Usable": image.status == ImageStatus::Available,
+        "Usable": state.is_usable(image, now),
         "ImageOwnerAlias": "self",
         "IsCopied": image.copied_from.is_some(),
         "IsSelfShared": "",
@@ -227,7 +227,7 @@ pub(crate) fn describe_images(
     let mut matches: Vec<&Image> = state
         .images
         .values()
-        .filter(|i| owner_is_self && i.region_id == region_id)
+        .filter(|i| owner_is_self && i.region_id == region_id && State::is_listed(i, now))
         .filter(|i| statuses.contains(&i.status))
         .filter(|i| ids.as_ref().is_none_or(|ids| ids.contains(&i.id.as_str())))
         .filter(|i| name.is_none_or(|n| i.name.as_deref() == Some(n)))

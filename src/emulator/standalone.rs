@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use rand::distr::{Alphanumeric, SampleString};
 
-use super::{Emulator, EmulatorConfig, SourceImage};
+use super::{Emulator, EmulatorConfig, Realism, SourceImage};
 
 /// Parses `IMAGE_ID:REGION`, e.g. `m-bp1abc:cn-hangzhou`.
 pub fn parse_image_arg(arg: &str) -> Result<SourceImage, String> {
@@ -40,8 +40,15 @@ pub fn parse_image_arg(arg: &str) -> Result<SourceImage, String> {
 fn standalone_config(
     images: Vec<SourceImage>,
     copy_seconds: f64,
+    realism: Option<Realism>,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<(EmulatorConfig, bool), String> {
+    let realism = match realism {
+        Some(realism) => realism,
+        None => env(super::REALISM_ENV)
+            .map_or(Ok(Realism::off()), |spec| Realism::parse(&spec))
+            .map_err(|e| e.to_string())?,
+    };
     if !copy_seconds.is_finite() || copy_seconds < 0.0 {
         return Err(format!(
             "copy-seconds must be a non-negative number of seconds, got {copy_seconds}"
@@ -49,6 +56,7 @@ fn standalone_config(
     }
     let mut config = EmulatorConfig {
         copy_duration: Duration::from_secs_f64(copy_seconds),
+        realism,
         ..EmulatorConfig::default()
     };
     let id = env("ALIBABA_CLOUD_ACCESS_KEY_ID").filter(|v| !v.is_empty());
@@ -97,6 +105,7 @@ fn banner(endpoint: &str, config: &EmulatorConfig, generated: bool) -> Vec<Strin
         );
     }
     lines.push(format!("ALIBABA_CLOUD_ECS_ENDPOINT={endpoint}"));
+    lines.push(format!("realism: {}", config.realism));
     for image in &config.images {
         lines.push(format!(
             "image {} in {} (Available)",
@@ -112,10 +121,12 @@ pub async fn run_standalone(
     port: u16,
     images: Vec<SourceImage>,
     copy_seconds: f64,
+    realism: Option<Realism>,
 ) -> io::Result<()> {
-    let (config, generated) =
-        standalone_config(images, copy_seconds, |name| std::env::var(name).ok())
-            .map_err(|message| io::Error::new(io::ErrorKind::InvalidInput, message))?;
+    let (config, generated) = standalone_config(images, copy_seconds, realism, |name| {
+        std::env::var(name).ok()
+    })
+    .map_err(|message| io::Error::new(io::ErrorKind::InvalidInput, message))?;
     let emulator = Emulator::start(config.clone(), port).await?;
     {
         let mut out = io::stdout().lock();
@@ -156,7 +167,7 @@ mod tests {
             "ALIBABA_CLOUD_ACCESS_KEY_SECRET" => Some("my-secret".to_string()),
             _ => None,
         };
-        let (config, generated) = standalone_config(vec![], 1.5, env).unwrap();
+        let (config, generated) = standalone_config(vec![], 1.5, None, env).unwrap();
         assert!(!generated);
         assert_eq!(config.access_key_id, "my-id");
         assert_eq!(config.copy_duration, Duration::from_millis(1500));
@@ -164,7 +175,7 @@ mod tests {
         assert_eq!(lines[0], "http://127.0.0.1:1");
         assert!(lines.iter().all(|l| !l.contains("my-secret")));
 
-        let (config, generated) = standalone_config(vec![], 0.0, |_| None).unwrap();
+        let (config, generated) = standalone_config(vec![], 0.0, None, |_| None).unwrap();
         assert!(generated);
         assert!(config.access_key_id.starts_with("LTAIemu"));
         assert_eq!(config.access_key_secret.len(), 30);
@@ -174,12 +185,26 @@ mod tests {
     }
 
     #[test]
+    fn realism_from_the_flag_else_the_environment() {
+        let env = |name: &str| (name == super::super::REALISM_ENV).then(|| "harsh".to_string());
+        let (config, _) = standalone_config(vec![], 1.0, None, env).unwrap();
+        assert_eq!(config.realism, Realism::harsh());
+        let (config, _) = standalone_config(vec![], 1.0, Some(Realism::off()), env).unwrap();
+        assert_eq!(config.realism, Realism::off());
+        let lines = banner("http://127.0.0.1:1", &config, true);
+        assert!(lines.contains(&"realism: off".to_string()), "{lines:?}");
+        let bad = |name: &str| (name == super::super::REALISM_ENV).then(|| "nope".to_string());
+        let error = standalone_config(vec![], 1.0, None, bad).unwrap_err();
+        assert!(error.contains("unknown behaviour"), "{error}");
+    }
+
+    #[test]
     fn extra_images_and_their_regions_are_added() {
         let extra = vec![SourceImage::new("m-new1", "xx-test-1")];
-        let (config, _) = standalone_config(extra, 2.0, |_| None).unwrap();
+        let (config, _) = standalone_config(extra, 2.0, None, |_| None).unwrap();
         assert!(config.regions.iter().any(|r| r == "xx-test-1"));
         assert!(config.images.iter().any(|i| i.image_id == "m-new1"));
-        assert!(standalone_config(vec![], -1.0, |_| None).is_err());
-        assert!(standalone_config(vec![], f64::NAN, |_| None).is_err());
+        assert!(standalone_config(vec![], -1.0, None, |_| None).is_err());
+        assert!(standalone_config(vec![], f64::NAN, None, |_| None).is_err());
     }
 }

@@ -12,7 +12,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use tokio::time::Instant;
 
-use super::{regions, EmulatorConfig, SourceImage};
+use super::{regions, EmulatorConfig, Realism, SourceImage};
 
 /// The image states ECS reports (`Status` in DescribeImages).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -79,6 +79,12 @@ pub(crate) struct Image {
     /// Kept after the copy ends, so the image still knows where it came from.
     pub copied_from: Option<(String, String)>,
     pub copy: Option<CopyTask>,
+    /// DescribeImages lists the image from this moment on (`None`: always).
+    pub listed_from: Option<Instant>,
+    /// When the copy ended (Available or CreateFailed); `None` for images never copied.
+    pub copy_ended_at: Option<Instant>,
+    /// A cancel is under way; the image and its snapshots go at this moment.
+    pub cancel_done_at: Option<Instant>,
 }
 
 #[derive(Debug, Clone)]
@@ -116,7 +122,9 @@ pub(crate) struct State {
     pub copy_duration: Duration,
     pub fail_next_copies: u32,
     pub image_quota: Option<usize>,
-    pub(super) client_tokens: HashMap<String, (String, String)>,
+    pub realism: Realism,
+    /// `ClientToken` → (parameter fingerprint, image id, when first seen).
+    pub(super) client_tokens: HashMap<String, (String, String, Instant)>,
     rng: StdRng,
     next_seq: u64,
 }
@@ -137,6 +145,7 @@ impl State {
             copy_duration: config.copy_duration,
             fail_next_copies: 0,
             image_quota: None,
+            realism: config.realism,
             client_tokens: HashMap::new(),
             rng: StdRng::seed_from_u64(config.seed),
             next_seq: 0,
@@ -213,6 +222,9 @@ impl State {
                 snapshot_ids,
                 copied_from: None,
                 copy: None,
+                listed_from: None,
+                copy_ended_at: None,
+                cancel_done_at: None,
             },
         );
     }
@@ -246,6 +258,9 @@ impl State {
 
     /// Percent shown for an image at `now`.
     pub fn progress(&self, image: &Image, now: Instant) -> u8 {
+        if image.cancel_done_at.is_some() {
+            return image.final_progress;
+        }
         match (&image.status, &image.copy) {
             (ImageStatus::Creating, Some(task)) => {
                 let started = task.started_at.unwrap_or(now);
@@ -260,6 +275,18 @@ impl State {
 
     /// Replays every copy-task transition due by `now`.
     pub fn advance(&mut self, now: Instant) {
+        // Queued copies being cancelled hold no region: they simply go when due.
+        let cancelled: Vec<String> = self
+            .images
+            .values()
+            .filter(|i| i.status == ImageStatus::Waiting)
+            .filter(|i| i.cancel_done_at.is_some_and(|done| done <= now))
+            .map(|i| i.id.clone())
+            .collect();
+        for id in cancelled {
+            self.remove_snapshots_of(&id);
+            self.images.remove(&id);
+        }
         let destinations: Vec<String> = self
             .images
             .values()
@@ -278,6 +305,17 @@ impl State {
                 i.region_id == region && i.status == ImageStatus::Creating && i.copy.is_some()
             });
             if let Some(image) = running {
+                if let Some(done) = image.cancel_done_at {
+                    // A cancel holds the region until the image is gone.
+                    if done > now {
+                        return;
+                    }
+                    let id = image.id.clone();
+                    self.remove_snapshots_of(&id);
+                    self.images.remove(&id);
+                    free_since = Some(done);
+                    continue;
+                }
                 let task = image.copy.as_ref().expect("filtered on copy");
                 let fails = task.fails;
                 let started = task.started_at.unwrap_or(now);
@@ -298,6 +336,7 @@ impl State {
                     image.final_progress = 100;
                 }
                 image.copy = None;
+                image.copy_ended_at = Some(ends);
                 let failed = image.status == ImageStatus::CreateFailed;
                 let id = image.id.clone();
                 if failed {
@@ -310,7 +349,11 @@ impl State {
             let next = self
                 .images
                 .values_mut()
-                .filter(|i| i.region_id == region && i.status == ImageStatus::Waiting)
+                .filter(|i| {
+                    i.region_id == region
+                        && i.status == ImageStatus::Waiting
+                        && i.cancel_done_at.is_none()
+                })
                 .min_by_key(|i| i.seq);
             match next {
                 Some(image) => {
@@ -321,6 +364,28 @@ impl State {
                 }
                 None => return,
             }
+        }
+    }
+
+    /// Listed by DescribeImages at `now` (a new copy may not be yet).
+    pub fn is_listed(image: &Image, now: Instant) -> bool {
+        image.listed_from.is_none_or(|from| from <= now)
+    }
+
+    /// `Usable` as DescribeImages reports it: Available, and past the lag after the copy.
+    pub fn is_usable(&self, image: &Image, now: Instant) -> bool {
+        image.status == ImageStatus::Available
+            && image
+                .copy_ended_at
+                .is_none_or(|ended| ended + self.realism.usable_lag <= now)
+    }
+
+    /// Snapshot ids DescribeImages shows in `DiskDeviceMappings`.
+    pub fn listed_snapshots<'a>(&self, image: &'a Image) -> &'a [String] {
+        if self.realism.late_snapshots && image.status != ImageStatus::Available {
+            &[]
+        } else {
+            &image.snapshot_ids
         }
     }
 
@@ -336,3 +401,7 @@ impl State {
 #[cfg(test)]
 #[path = "state_tests.rs"]
 mod tests;
+
+#[cfg(test)]
+#[path = "realism_tests.rs"]
+mod realism_tests;

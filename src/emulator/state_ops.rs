@@ -17,8 +17,15 @@ impl State {
     pub fn copy_image(&mut self, request: CopyRequest, now: Instant) -> Result<String, ApiError> {
         self.advance(now);
         if let Some(token) = &request.client_token {
-            if let Some((fingerprint, image_id)) = self.client_tokens.get(token) {
+            if let Some((fingerprint, image_id, first_seen)) = self.client_tokens.get(token) {
                 if *fingerprint == request.fingerprint {
+                    if now < *first_seen + self.realism.token_processing {
+                        return Err(ApiError::new(
+                            400,
+                            "LastTokenProcessing",
+                            "The last token request is processing.",
+                        ));
+                    }
                     return Ok(image_id.clone());
                 }
                 return Err(ApiError::new(
@@ -35,6 +42,9 @@ impl State {
             .ok_or_else(ApiError::image_not_found)?;
         if source.status != ImageStatus::Available {
             return Err(ApiError::incorrect_image_status());
+        }
+        if self.realism.busy_source && self.has_copy_in_flight(&request.source_image_id) {
+            return Err(ApiError::image_copying());
         }
         let destination = request.destination_region_id.as_str();
         if let Some(name) = &request.name {
@@ -106,11 +116,15 @@ impl State {
                 duration: self.copy_duration,
                 fails,
             }),
+            listed_from: Some(now + self.realism.invisible_for)
+                .filter(|_| !self.realism.invisible_for.is_zero()),
+            copy_ended_at: None,
+            cancel_done_at: None,
         };
         self.images.insert(image_id.clone(), image);
         if let Some(token) = request.client_token {
             self.client_tokens
-                .insert(token, (request.fingerprint, image_id.clone()));
+                .insert(token, (request.fingerprint, image_id.clone(), now));
         }
         Ok(image_id)
     }
@@ -123,7 +137,19 @@ impl State {
             .ok_or_else(ApiError::image_not_found)
     }
 
-    /// Stops a Waiting or Creating copy and removes it with its snapshots.
+    /// A copy of `source_image_id` is queued, running or being cancelled.
+    fn has_copy_in_flight(&self, source_image_id: &str) -> bool {
+        self.images.values().any(|i| {
+            i.status.is_copying()
+                && i.copy
+                    .as_ref()
+                    .is_some_and(|task| task.source_image_id == source_image_id)
+        })
+    }
+
+    /// Stops a Waiting or Creating copy and removes it with its snapshots, at once or (with
+    /// [`Realism::cancel_takes`](super::Realism)) after a while; a second cancel meanwhile is
+    /// refused like a cancel of a finished image.
     pub fn cancel_copy(
         &mut self,
         region: &str,
@@ -131,8 +157,17 @@ impl State {
         now: Instant,
     ) -> Result<(), ApiError> {
         self.advance(now);
-        if !self.image_in(region, image_id)?.status.is_copying() {
+        let image = self.image_in(region, image_id)?;
+        if !image.status.is_copying() || image.cancel_done_at.is_some() {
             return Err(ApiError::incorrect_image_status());
+        }
+        let delay = self.realism.cancel_takes;
+        if !delay.is_zero() {
+            let progress = self.progress(image, now);
+            let image = self.images.get_mut(image_id).expect("looked up above");
+            image.final_progress = progress;
+            image.cancel_done_at = Some(now + delay);
+            return Ok(());
         }
         self.remove_snapshots_of(image_id);
         self.images.remove(image_id);
@@ -155,12 +190,11 @@ impl State {
                 .as_ref()
                 .is_some_and(|task| task.source_image_id == image_id)
         });
-        if image.status.is_copying() || source_of_running_copy {
-            return Err(ApiError::new(
-                403,
-                "OperationDenied.ImageCopying",
-                "The Image are coping.",
-            ));
+        let just_copied = image
+            .copy_ended_at
+            .is_some_and(|ended| now < ended + self.realism.delete_denied_after_copy);
+        if image.status.is_copying() || source_of_running_copy || just_copied {
+            return Err(ApiError::image_copying());
         }
         let image = self.images.remove(image_id).expect("checked above");
         for snapshot in image.snapshot_ids {

@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 use crate::ecs::EcsError;
+use crate::model::CopySpec;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LifecycleError {
@@ -42,6 +43,17 @@ pub enum LifecycleError {
         region: String,
         old_image_id: String,
     },
+    #[error(
+        "the source image {image_id} in {region} stayed busy with another copy (to another region \
+         or for another stack) for as long as this copy could wait (ECS runs one copy of an image at a time). \
+         Retry the stack operation later: {source}"
+    )]
+    SourceBusy {
+        image_id: String,
+        region: String,
+        #[source]
+        source: EcsError,
+    },
     #[error("the source image {image_id} is not present in {region}")]
     SourceMissing { image_id: String, region: String },
     #[error("{0}")]
@@ -61,6 +73,24 @@ pub enum LifecycleError {
 }
 
 impl LifecycleError {
+    /// CopyImage's failure; a source still busy when time ran out says so in plain words.
+    pub(super) fn from_copy_image(spec: &CopySpec, source: EcsError) -> LifecycleError {
+        let busy = matches!(source, EcsError::DeadlineExceeded { .. })
+            && source.last_answer().code() == Some("OperationDenied.ImageCopying");
+        if busy {
+            LifecycleError::SourceBusy {
+                image_id: spec.source_image_id.clone(),
+                region: spec.source_region_id.clone(),
+                source,
+            }
+        } else {
+            LifecycleError::Ecs {
+                step: "CopyImage",
+                source,
+            }
+        }
+    }
+
     pub(super) fn ecs(step: &'static str) -> impl FnOnce(EcsError) -> LifecycleError {
         move |source| LifecycleError::Ecs { step, source }
     }

@@ -88,7 +88,8 @@ impl Journal {
 #[derive(Debug)]
 pub struct Failure {
     pub error: LifecycleError,
-    /// An image that exists and belongs to this resource (rollback must remove it).
+    /// An image that may still exist and belongs to this resource: the rollback's Delete
+    /// removes it, or finds it gone.
     pub leftover_image_id: Option<String>,
 }
 
@@ -126,7 +127,30 @@ impl<'a> Lifecycle<'a> {
 
     /// Copies the image and waits until the copy is usable. `client_token` makes a repeated
     /// delivery of the same event find the same copy instead of starting another.
+    ///
+    /// Once CopyImage has answered an id, a failure names it even when the copy was seen
+    /// removed: a copy ECS does not list yet looks the same as one already gone, and a
+    /// duplicated delivery (handed the same id for its ClientToken) must answer alike. The
+    /// rollback's Delete of an image that is gone makes one DescribeImages call.
     pub async fn create(
+        &self,
+        spec: &CopySpec,
+        client_token: &str,
+        budget: Budget,
+    ) -> Result<Progress, Failure> {
+        self.start_copy(spec, client_token, budget)
+            .await
+            .map_err(|mut failure| {
+                if failure.leftover_image_id.is_none() {
+                    failure.leftover_image_id = self.journal.started_image();
+                }
+                failure
+            })
+    }
+
+    /// Create's work without the naming rule: an Update's failed replacement is never the
+    /// stack's to remove, so it must be removed here or reported as left behind.
+    async fn start_copy(
         &self,
         spec: &CopySpec,
         client_token: &str,
@@ -148,11 +172,14 @@ impl<'a> Lifecycle<'a> {
             client_token: Some(client_token.to_string()),
         };
         let started = Instant::now();
+        // A busy source is retried (see `ecs::error::TRANSIENT`) for as long as the copy
+        // itself could be waited for.
+        let copy_deadline = budget.stop_waiting_at.min(started + spec.create_timeout);
         let image_id = self
             .ecs
-            .copy_image(&request, budget.stop_waiting_at)
+            .copy_image(&request, copy_deadline)
             .await
-            .map_err(LifecycleError::ecs("CopyImage"))?;
+            .map_err(|source| LifecycleError::from_copy_image(spec, source))?;
         self.journal.record(&image_id);
         tracing::info!(%image_id, from = %spec.source_region_id, to = %spec.destination_region_id, "copy started");
         self.await_copy(spec, &image_id, started, budget).await
@@ -172,17 +199,21 @@ impl<'a> Lifecycle<'a> {
         let timeout_at = started + spec.create_timeout;
         let invocation_limited = timeout_at > budget.stop_waiting_at;
         let stop_at = timeout_at.min(budget.stop_waiting_at);
-        let error = match wait_for_copy(self.ecs, region, image_id, stop_at).await {
+        let error = match wait_for_copy(self.ecs, region, image_id, started, stop_at).await {
             Ok(WaitEnd::Available) => {
                 tracing::info!(%image_id, %region, "copy available");
                 return Ok(Progress::Done(image_id.to_string()));
             }
             Ok(WaitEnd::Vanished) => {
-                return Err(LifecycleError::Vanished {
-                    image_id: image_id.to_string(),
-                    region: region.clone(),
-                }
-                .into())
+                // Named all the same: an image ECS lists late may still appear, and the
+                // rollback's Delete of an image that is gone costs one look.
+                return Err(Failure {
+                    error: LifecycleError::Vanished {
+                        image_id: image_id.to_string(),
+                        region: region.clone(),
+                    },
+                    leftover_image_id: Some(image_id.to_string()),
+                });
             }
             Ok(WaitEnd::TimedOut { progress })
                 if invocation_limited && budget.may_continue_elsewhere =>
@@ -217,7 +248,10 @@ impl<'a> Lifecycle<'a> {
         Err(self.abandon_copy(spec, image_id, error, budget).await)
     }
 
-    /// Cancels or removes a copy that will not be used, and says what is left.
+    /// Cancels or removes a copy that will not be used, and says what is left: the image is
+    /// named unless it was seen listed and then seen gone, so that the rollback's Delete
+    /// finishes a cancel that takes longer than this invocation has left, and finds a copy
+    /// too new to be listed yet.
     pub async fn abandon_copy(
         &self,
         spec: &CopySpec,
@@ -225,23 +259,20 @@ impl<'a> Lifecycle<'a> {
         error: LifecycleError,
         budget: Budget,
     ) -> Failure {
-        let removed = self
+        match self
             .remove_image(spec, image_id, &[], budget.cleanup_by)
             .await
-            .and_then(|removal| {
-                removal
-                    .gone
-                    .then_some(())
-                    .ok_or(LifecycleError::DeleteTimedOut {
-                        image_id: image_id.to_string(),
-                        timeout: budget.cleanup_by.saturating_duration_since(Instant::now()),
-                    })
-            });
-        match removed {
-            Ok(()) => Failure {
-                error,
-                leftover_image_id: None,
-            },
+        {
+            Ok(removal) => {
+                let confirmed = removal.gone && removal.was_listed;
+                if !removal.gone {
+                    tracing::info!(%image_id, "removal under way; the stack's rollback finishes it");
+                }
+                Failure {
+                    error,
+                    leftover_image_id: (!confirmed).then(|| image_id.to_string()),
+                }
+            }
             Err(cleanup) => Failure {
                 error: LifecycleError::CleanupFailed {
                     context: Box::new(error),
@@ -285,7 +316,7 @@ impl<'a> Lifecycle<'a> {
             }
         }
         tracing::info!(old = %physical_id, "create-only property changed; replacing the copy");
-        self.create(new, client_token, budget).await
+        self.start_copy(new, client_token, budget).await
     }
 
     /// Removes the copy. Ids this handler never created, the source image of a no-copy,

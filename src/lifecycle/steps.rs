@@ -4,7 +4,7 @@ use tokio::time::Instant;
 
 use super::wait::wait_until_gone;
 use super::{to_ecs_tag, Budget, Failure, Lifecycle, LifecycleError};
-use crate::ecs::{ImageStatus, Tag as EcsTag};
+use crate::ecs::{Image, ImageStatus, Tag as EcsTag};
 use crate::model::CopySpec;
 
 /// The result of removing an image.
@@ -12,6 +12,17 @@ pub(super) struct Removal {
     pub gone: bool,
     /// Snapshots the image was built on (known before, or read before removing it).
     pub snapshot_ids: Vec<String>,
+    /// DescribeImages listed the image when the removal began: a "gone" afterwards is the
+    /// removal's doing, not a copy too new to be listed.
+    pub was_listed: bool,
+}
+
+fn merge(into: &mut Vec<String>, ids: Vec<String>) {
+    for id in ids {
+        if !into.contains(&id) {
+            into.push(id);
+        }
+    }
 }
 
 impl Lifecycle<'_> {
@@ -110,37 +121,13 @@ impl Lifecycle<'_> {
             .describe_image(region, image_id, stop_at)
             .await
             .map_err(LifecycleError::ecs("DescribeImages"))?;
-        if let Some(image) = found {
-            for id in image.snapshot_ids {
-                if !snapshot_ids.contains(&id) {
-                    snapshot_ids.push(id);
-                }
+        let was_listed = found.is_some();
+        match found {
+            Some(image) => {
+                self.stop_image(spec, image, &mut snapshot_ids, stop_at)
+                    .await?
             }
-            let (step, result) = match image.status {
-                ImageStatus::Waiting | ImageStatus::Creating => {
-                    tracing::info!(%image_id, %region, "cancelling the unfinished copy");
-                    (
-                        "CancelCopyImage",
-                        self.ecs.cancel_copy_image(region, image_id, stop_at).await,
-                    )
-                }
-                _ => {
-                    tracing::info!(%image_id, %region, force = spec.force_delete, "deleting image");
-                    (
-                        "DeleteImage",
-                        self.ecs
-                            .delete_image(region, image_id, spec.force_delete, stop_at)
-                            .await,
-                    )
-                }
-            };
-            match result {
-                Ok(()) => {}
-                Err(e) if e.is_not_found() => {}
-                Err(source) => return Err(LifecycleError::Ecs { step, source }),
-            }
-        } else {
-            tracing::info!(%image_id, %region, "already gone");
+            None => self.stop_unlisted(spec, image_id, stop_at).await?,
         }
         let gone = wait_until_gone(self.ecs, region, image_id, stop_at)
             .await
@@ -149,7 +136,110 @@ impl Lifecycle<'_> {
             self.delete_snapshots(region, &snapshot_ids, stop_at)
                 .await?;
         }
-        Ok(Removal { gone, snapshot_ids })
+        Ok(Removal {
+            gone,
+            snapshot_ids,
+            was_listed,
+        })
+    }
+
+    /// Cancels `image` if it is still copying, else deletes it. The snapshots it lists are
+    /// added to `snapshot_ids` (a copy lists them only once Available, so they are read
+    /// again whenever the image may have changed since the first look).
+    async fn stop_image(
+        &self,
+        spec: &CopySpec,
+        image: Image,
+        snapshot_ids: &mut Vec<String>,
+        stop_at: Instant,
+    ) -> Result<(), LifecycleError> {
+        let region = &spec.destination_region_id;
+        let image_id = image.image_id.clone();
+        merge(snapshot_ids, image.snapshot_ids);
+        if !matches!(image.status, ImageStatus::Waiting | ImageStatus::Creating) {
+            return self.delete_image(spec, &image_id, stop_at).await;
+        }
+        tracing::info!(%image_id, %region, "cancelling the unfinished copy");
+        let error = match self.ecs.cancel_copy_image(region, &image_id, stop_at).await {
+            Ok(()) => return Ok(()),
+            Err(e) if e.is_not_found() => return Ok(()),
+            Err(e) if e.last_answer().code() == Some("IncorrectImageStatus") => e,
+            Err(source) => {
+                return Err(LifecycleError::Ecs {
+                    step: "CancelCopyImage",
+                    source,
+                })
+            }
+        };
+        // Not cancellable: a cancel is already under way (ours, whose answer was lost, or
+        // another invocation's), or the copy finished in between. Look again to tell which.
+        let now = self
+            .ecs
+            .describe_image(region, &image_id, stop_at)
+            .await
+            .map_err(LifecycleError::ecs("DescribeImages"))?;
+        match now {
+            None => Ok(()),
+            Some(image) if matches!(image.status, ImageStatus::Waiting | ImageStatus::Creating) => {
+                tracing::info!(%image_id, %region, %error, "a cancel is already under way");
+                Ok(())
+            }
+            Some(image) => {
+                merge(snapshot_ids, image.snapshot_ids);
+                self.delete_image(spec, &image_id, stop_at).await
+            }
+        }
+    }
+
+    /// DescribeImages does not list the image: it is gone, or a copy too new to be listed
+    /// (a rollback right after a Create that failed early). CancelCopyImage tells them apart.
+    async fn stop_unlisted(
+        &self,
+        spec: &CopySpec,
+        image_id: &str,
+        stop_at: Instant,
+    ) -> Result<(), LifecycleError> {
+        let region = &spec.destination_region_id;
+        match self.ecs.cancel_copy_image(region, image_id, stop_at).await {
+            Ok(()) => {
+                tracing::info!(%image_id, %region, "cancelled a copy not listed yet");
+                Ok(())
+            }
+            Err(e) if e.is_not_found() => {
+                tracing::info!(%image_id, %region, "already gone");
+                Ok(())
+            }
+            // Exists but not copying: finished before it was listed, or a cancel is under way.
+            Err(e) if e.last_answer().code() == Some("IncorrectImageStatus") => {
+                self.delete_image(spec, image_id, stop_at).await
+            }
+            Err(source) => Err(LifecycleError::Ecs {
+                step: "CancelCopyImage",
+                source,
+            }),
+        }
+    }
+
+    async fn delete_image(
+        &self,
+        spec: &CopySpec,
+        image_id: &str,
+        stop_at: Instant,
+    ) -> Result<(), LifecycleError> {
+        let region = &spec.destination_region_id;
+        tracing::info!(%image_id, %region, force = spec.force_delete, "deleting image");
+        match self
+            .ecs
+            .delete_image(region, image_id, spec.force_delete, stop_at)
+            .await
+        {
+            Ok(()) => Ok(()),
+            Err(e) if e.is_not_found() => Ok(()),
+            Err(source) => Err(LifecycleError::Ecs {
+                step: "DeleteImage",
+                source,
+            }),
+        }
     }
 
     async fn delete_snapshots(

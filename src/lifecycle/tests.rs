@@ -111,3 +111,27 @@ fn the_journal_remembers_the_started_copy() {
     journal.clone().record("m-abc");
     assert_eq!(journal.started_image().as_deref(), Some("m-abc"));
 }
+
+#[test]
+fn a_source_busy_until_the_deadline_is_said_in_plain_words() {
+    let busy = |code: &str| crate::ecs::EcsError::DeadlineExceeded {
+        action: "CopyImage".into(),
+        attempts: 7,
+        last: Some(Box::new(crate::ecs::EcsError::Api {
+            action: "CopyImage".into(),
+            http_status: 403,
+            code: code.into(),
+            message: "The Image are coping.".into(),
+            request_id: None,
+        })),
+    };
+    let shown = LifecycleError::from_copy_image(&tf_spec(), busy("OperationDenied.ImageCopying"))
+        .to_string();
+    assert!(
+        shown.contains("m-source1") && shown.contains("busy with another copy"),
+        "{shown}"
+    );
+    assert!(shown.contains("OperationDenied.ImageCopying"), "{shown}");
+    let other = LifecycleError::from_copy_image(&tf_spec(), busy("Throttling")).to_string();
+    assert!(other.starts_with("CopyImage failed"), "{other}");
+}

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use ecs_image_copy::ecs::{Credentials, EcsClient};
-use ecs_image_copy::emulator::{Control, Emulator, EmulatorConfig, SourceImage};
+use ecs_image_copy::emulator::{Control, Emulator, EmulatorConfig, Realism, SourceImage};
 use ecs_image_copy::handler::{HandleError, Handled, Handler};
 use ecs_image_copy::receiver::{Receiver, Recorded};
 use ecs_image_copy::settings::Settings;
@@ -20,6 +20,12 @@ pub const SECRET: &str = "SECRET-canary-7f3a9c";
 pub const TOKEN: &str = "TOKEN-canary-5e1b2d";
 pub const URL_SIGNATURE: &str = "SIGNATURE-canary-9d8c7b";
 
+/// The realism the suites run under: `ECS_EMULATOR_REALISM` (as for the emulator binary),
+/// off when unset. CI runs the lifecycle and reliability suites once each way.
+pub fn suite_realism() -> Realism {
+    Realism::from_env().expect("ECS_EMULATOR_REALISM is a valid realism spec")
+}
+
 pub struct World {
     pub emulator: Emulator,
     pub receiver: Receiver,
@@ -32,9 +38,19 @@ impl World {
         Self::with_settings(copy, |_| {}).await
     }
 
+    /// A world whose emulator shows exactly these behaviours of real ECS.
+    pub async fn with_realism(copy: Duration, realism: Realism) -> World {
+        Self::build(copy, realism, |_| {}).await
+    }
+
     /// A world whose handler settings are adjusted first (e.g. to hand waits over).
     pub async fn with_settings(copy: Duration, adjust: impl FnOnce(&mut Settings)) -> World {
+        Self::build(copy, suite_realism(), adjust).await
+    }
+
+    async fn build(copy: Duration, realism: Realism, adjust: impl FnOnce(&mut Settings)) -> World {
         let config = EmulatorConfig {
+            realism,
             access_key_id: "LTAI-test-key".into(),
             access_key_secret: SECRET.into(),
             security_token: Some(TOKEN.into()),

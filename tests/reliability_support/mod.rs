@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ecs_image_copy::ecs::{Credentials, EcsClient, Endpoints, ReqwestTransport, RetryPolicy};
-use ecs_image_copy::emulator::{Control, Emulator, EmulatorConfig, Faults, SourceImage};
+use ecs_image_copy::emulator::{Control, Emulator, EmulatorConfig, Faults, Realism, SourceImage};
 use ecs_image_copy::handler::{HandleError, Handler};
 use ecs_image_copy::lifecycle::FAILED_CREATE_MARKER;
 use ecs_image_copy::receiver::Receiver;
@@ -34,7 +34,12 @@ pub struct Rig {
 
 impl Rig {
     pub async fn new(seed: u64, copy: Duration) -> Rig {
+        Self::with_realism(seed, copy, crate::common::suite_realism()).await
+    }
+
+    pub async fn with_realism(seed: u64, copy: Duration, realism: Realism) -> Rig {
         let config = EmulatorConfig {
+            realism,
             access_key_id: KEY_ID.into(),
             access_key_secret: SECRET.into(),
             security_token: Some(TOKEN.into()),
@@ -54,7 +59,8 @@ impl Rig {
             Duration::from_millis(200),
             Duration::from_secs(3),
             seed,
-        );
+        )
+        .with_busy_backoff(Duration::from_millis(100), Duration::from_secs(1));
         let ecs = EcsClient::with_transport(
             credentials.clone(),
             Endpoints::with_override(&emulator.endpoint()).expect("loopback endpoint"),
@@ -157,6 +163,9 @@ struct Plan {
     fail_copy_on_create: bool,
     fail_copy_on_replace: bool,
     update: Option<UpdateKind>,
+    /// Half the lifecycles meet real ECS's harder behaviours (all of them with
+    /// `ECS_EMULATOR_REALISM=harsh`).
+    realism: Realism,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -205,6 +214,11 @@ fn plan(seed: u64) -> Plan {
         fail_copy_on_create: rng.random_bool(0.15),
         fail_copy_on_replace: rng.random_bool(0.2),
         update,
+        realism: match crate::common::suite_realism() {
+            suite if !suite.is_off() => suite,
+            _ if rng.random_bool(0.5) => Realism::harsh(),
+            _ => Realism::off(),
+        },
     }
 }
 
@@ -234,7 +248,7 @@ fn props(plan: &Plan, source: &str, name: &str, description: &str) -> Value {
 /// Runs one lifecycle for `seed`; `Err` says which promise broke.
 pub async fn lifecycle(seed: u64, transcript: &mut Transcript) -> Result<(), String> {
     let plan = plan(seed);
-    let rig = Rig::new(seed, plan.copy).await;
+    let rig = Rig::with_realism(seed, plan.copy, plan.realism).await;
     rig.ecs().set_faults(plan.faults);
     let mut rng = StdRng::seed_from_u64(seed ^ 0xD1CE);
     let result = drive(&rig, &plan, &mut rng, transcript).await;
@@ -284,8 +298,17 @@ async fn drive(
         if !plan.fail_copy_on_create {
             return Err(format!("create failed without a failed copy: {answer:?}"));
         }
-        if answer.physical != FAILED_CREATE_MARKER && ecs.image(&answer.physical).is_none() {
-            return Err(format!("failed create names a missing image: {answer:?}"));
+        // The answer names the copy (gone or not) once CopyImage gave an id; the marker
+        // only when there was none. Either way the rollback Delete must succeed and leave
+        // nothing, which `delete` checks.
+        let copied = ecs
+            .calls()
+            .iter()
+            .any(|c| c.action == "CopyImage" && c.http_status == Some(200));
+        if copied == (answer.physical == FAILED_CREATE_MARKER) {
+            return Err(format!(
+                "failed create after CopyImage {copied}: {answer:?}"
+            ));
         }
         return delete(rig, plan, &created_props, &answer.physical, rng, transcript).await;
     }

@@ -9,6 +9,7 @@ use serde_json::Value;
 use tokio::time::Instant;
 
 use crate::emulator::{self, Emulator, EmulatorConfig, SourceImage};
+use crate::envelope::Status;
 use crate::handler::{HandleError, Handler};
 use crate::receiver::Receiver;
 use crate::settings::Settings;
@@ -30,6 +31,7 @@ struct Cli {
 enum Command {
     /// Handle one custom-resource event: copy (or update, or delete), then deliver the answer
     /// to the event's ResponseURL and print it as the last line of stdout.
+    #[command(after_help = INVOKE_EXIT_STATUS)]
     Invoke(InvokeArgs),
     /// Run the ECS emulator on 127.0.0.1 until interrupted; its endpoint URL is the first line printed.
     Emulator(EmulatorArgs),
@@ -47,8 +49,10 @@ struct InvokeArgs {
     /// a whole lifecycle in one command.
     #[arg(required = true, value_name = "EVENT_FILE")]
     events: Vec<String>,
-    /// Run against an in-process ECS emulator holding the events' images. The default when
-    /// no Alibaba Cloud credentials are configured.
+    /// Run against an in-process ECS emulator holding the events' images instead of Alibaba
+    /// Cloud, and deliver answers whose ResponseURL is not on this machine to a local
+    /// receiver. Never implied: without it and without credentials the stack is answered
+    /// FAILED naming the missing variables, as on Lambda.
     #[arg(long)]
     emulator: bool,
     /// Deadline in seconds, counted from process start (Lambda allows at most 900).
@@ -92,6 +96,16 @@ struct ServeArgs {
     #[arg(long, default_value_t = 900.0, value_parser = positive_seconds)]
     timeout: f64,
 }
+
+const INVOKE_EXIT_STATUS: &str = "Exit status:\n  \
+    0  every answer was delivered and said SUCCESS\n  \
+    3  every answer was delivered, at least one said FAILED\n  \
+    1  an answer could not be delivered (or the event names no ResponseURL)\n  \
+    2  usage error: bad arguments or an unreadable event file";
+
+/// `invoke`'s exit status: see [`INVOKE_EXIT_STATUS`].
+const EXIT_FAILED_DELIVERED: u8 = 3;
+const EXIT_USAGE: u8 = 2;
 
 /// Function Compute's default port for a custom runtime.
 const FC_DEFAULT_PORT: u16 = 9000;
@@ -159,11 +173,16 @@ async fn invoke(started: Instant, args: InvokeArgs) -> ExitCode {
     for path in &args.events {
         match read_event(path) {
             Ok(raw) => events.push(raw),
-            Err(e) => return fail(e),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(EXIT_USAGE);
+            }
         }
     }
     let mut settings = Settings::from_env();
-    let emulated = if args.emulator || matches!(settings.credentials, Ok(None)) {
+    // Only when asked: a run that quietly went to an emulator would answer a real stack
+    // SUCCESS for a copy that never happened.
+    let emulated = if args.emulator {
         match EmulatedRun::start(&events, &mut settings).await {
             Ok(run) => Some(run),
             Err(e) => return fail(e),
@@ -173,6 +192,7 @@ async fn invoke(started: Instant, args: InvokeArgs) -> ExitCode {
     };
     let handler = Handler::new(settings);
     let mut previous_id: Option<String> = None;
+    let mut any_failed = false;
     for (i, raw) in events.into_iter().enumerate() {
         let raw = match &emulated {
             Some(run) => run.prepare(raw, previous_id.as_deref()),
@@ -181,6 +201,7 @@ async fn invoke(started: Instant, args: InvokeArgs) -> ExitCode {
         match handler.handle(&raw, deadline).await {
             Ok(handled) => {
                 println!("{}", handled.body.json);
+                any_failed |= handled.body.status == Status::Failed;
                 let answer: Value = serde_json::from_str(&handled.body.json).unwrap_or_default();
                 previous_id = answer["PhysicalResourceId"].as_str().map(str::to_string);
             }
@@ -194,7 +215,11 @@ async fn invoke(started: Instant, args: InvokeArgs) -> ExitCode {
             Err(e @ HandleError::HandedOver { .. }) => eprintln!("note: event {}: {e}", i + 1),
         }
     }
-    ExitCode::SUCCESS
+    if any_failed {
+        ExitCode::from(EXIT_FAILED_DELIVERED)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 fn read_event(path: &str) -> Result<Vec<u8>, String> {
@@ -259,10 +284,13 @@ impl EmulatedRun {
             if let Some(id) = text(&props, "ImageId").or_else(|| text(&props, "SourceImageId")) {
                 hold(id, source_region);
             }
-            if let Some(id) = text(event, "PhysicalResourceId") {
-                if !has_create && !crate::lifecycle::is_foreign_physical_id(&id) {
-                    hold(id, destination);
-                }
+            let recorded = text(event, "PhysicalResourceId")
+                .and_then(|id| crate::lifecycle::PhysicalId::parse(&id));
+            if let (Some(recorded), false) = (recorded, has_create) {
+                hold(
+                    recorded.image_id,
+                    recorded.region_id.unwrap_or(destination),
+                );
             }
         }
         let emulator = Emulator::start(config.clone(), 0)

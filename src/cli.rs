@@ -287,10 +287,7 @@ impl EmulatedRun {
             let recorded = text(event, "PhysicalResourceId")
                 .and_then(|id| crate::lifecycle::PhysicalId::parse(&id));
             if let (Some(recorded), false) = (recorded, has_create) {
-                hold(
-                    recorded.image_id,
-                    recorded.region_id.unwrap_or(destination),
-                );
+                hold(recorded.image_id, recorded.region_id.unwrap_or(destination));
             }
         }
         let emulator = Emulator::start(config.clone(), 0)

@@ -112,15 +112,18 @@ for value in ["Destroy", "create", "CREATE", "Update ", "Créer", "x" * 10000, "
         add(f"request-type-unknown-{len(cases)}-{envelope}", event, "FAILED", "RequestType",
             "must be Create, Update or Delete")
 for rt in ["Update", "Delete"]:
+    # A Delete naming no image this handler can have made succeeds without a call, however
+    # broken the rest is: a rollback must never fail on it.
+    answer = "SUCCESS" if rt == "Delete" else "FAILED"
     for envelope, make in (("cfn", cfn), ("ros", ros)):
         event = make(rt)
         del event["PhysicalResourceId"]
-        add(f"physical-missing-{rt}-{envelope}", event, "FAILED", "PhysicalResourceId",
-            f"is required for {rt}")
+        add(f"physical-missing-{rt}-{envelope}", event, answer,
+            *(["PhysicalResourceId", f"is required for {rt}"] if answer == "FAILED" else []))
         event = make(rt)
         event["PhysicalResourceId"] = ["m-x"]
-        add(f"physical-array-{rt}-{envelope}", event, "FAILED", "PhysicalResourceId",
-            "must be a string")
+        add(f"physical-array-{rt}-{envelope}", event, answer,
+            *(["PhysicalResourceId", "must be a string"] if answer == "FAILED" else []))
 for field in ["ResourceProperties", "OldResourceProperties"]:
     for vname, value in {"array": [1], "string": "{}", "number": 1, "bool": True}.items():
         event = cfn("Update")

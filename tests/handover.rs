@@ -243,8 +243,8 @@ async fn a_copy_outlasting_three_invocations_is_answered_once_with_one_copy() {
     assert_eq!(answers.len(), 1, "one answer");
     let answer = answers[0].json();
     assert_eq!(answer["Status"], "SUCCESS", "{answer}");
-    let image_id = answer["PhysicalResourceId"].as_str().unwrap();
-    assert_eq!(answer["Data"]["ImageId"], image_id);
+    let physical = answer["PhysicalResourceId"].as_str().unwrap();
+    assert_eq!(answer["Data"]["ImageId"], image_of(physical));
     assert_eq!(answer["RequestId"], event["RequestId"]);
     // Nothing else answers later.
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -347,12 +347,13 @@ async fn a_handed_over_delete_resumes_and_removes_the_recorded_snapshots() {
     let created = world
         .answer(&cfn_event(&world, "Create", "Custom::ImageCopy", &props))
         .await;
-    let id = created["PhysicalResourceId"].as_str().unwrap().to_string();
+    let physical = created["PhysicalResourceId"].as_str().unwrap().to_string();
+    let id = image_of(&physical);
     let snapshots = world.ecs().image(&id).unwrap().snapshot_ids;
 
     let delete = with_physical(
         cfn_event(&world, "Delete", "Custom::ImageCopy", &props),
-        &id,
+        &physical,
     );
     let target = ecs_image_copy::envelope::AnswerTarget {
         engine: ecs_image_copy::envelope::Engine::CloudFormation,
@@ -381,4 +382,44 @@ async fn a_handed_over_delete_resumes_and_removes_the_recorded_snapshots() {
         .snapshots()
         .iter()
         .all(|s| !snapshots.contains(&s.snapshot_id)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_hand_over_outlives_the_service_timeout() {
+    let (world, endpoint) = world_with_lambda(Duration::from_secs(60)).await;
+    let mut props = tf_props();
+    props["ServiceTimeout"] = json!("6");
+    let event = cfn_event(&world, "Create", "Custom::ImageCopy", &props);
+    let started = Instant::now();
+    let first = world.send(&event, INVOCATION).await;
+    assert!(
+        matches!(first, Err(HandleError::HandedOver { .. })),
+        "the engine waits longer than one invocation: {first:?}"
+    );
+    let answers = world
+        .receiver
+        .wait_for_accepted(1, Duration::from_secs(10))
+        .await;
+    let answered_after = started.elapsed();
+    assert!(
+        answered_after < Duration::from_secs(6),
+        "answered {answered_after:?} after the first invocation, past the ServiceTimeout"
+    );
+    assert_eq!(answers.len(), 1);
+    let answer = answers[0].json();
+    assert_eq!(answer["Status"], "FAILED", "{answer}");
+    let reason = answer["Reason"].as_str().unwrap();
+    assert!(
+        reason.contains("ServiceTimeout 6s") && reason.contains("cancelled"),
+        "{reason}"
+    );
+    assert_eq!(world.calls("CancelCopyImage"), 1);
+    assert_eq!(world.ecs().copy_tasks_running(), 0);
+    let invokes = endpoint.seen.lock().unwrap().invokes;
+    assert!(invokes >= 1, "handed over at least once");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let seen = endpoint.seen.lock().unwrap();
+    assert_eq!(seen.invokes, invokes, "no hand-over after the answer");
+    assert_eq!(world.receiver.requests().len(), 1, "answered once");
+    assert!(seen.bad_signatures.is_empty(), "{:?}", seen.bad_signatures);
 }

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use super::deadline::{engine_deadline, EngineDeadline};
 use super::routing::{effective_properties, flavour_of, is_handled_type};
@@ -86,7 +86,15 @@ impl Handler {
                 .and_then(|r| r.region_id.clone())
                 .or(resumed_region)
                 .or_else(|| self.settings.region_id.clone()),
-            default_timeout: self.settings.ros_timeout,
+            // ALIYUN::ECS::CopyImage has no timeout property: its copy may take as long as
+            // the engine waits, when the template says how long that is.
+            default_timeout: limits
+                .as_ref()
+                .ok()
+                .and_then(EngineLimits::tightest)
+                .map_or(self.settings.ros_timeout, |(_, seconds)| {
+                    Duration::from_secs(u64::from(seconds))
+                }),
         };
         let (flavour, spec, limits) = if is_delete {
             let recorded = recorded.as_ref().expect("foreign ids were answered above");

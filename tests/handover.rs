@@ -423,3 +423,71 @@ async fn no_hand_over_outlives_the_service_timeout() {
     assert_eq!(world.receiver.requests().len(), 1, "answered once");
     assert!(seen.bad_signatures.is_empty(), "{:?}", seen.bad_signatures);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resumed_wait_looks_where_the_record_says_the_copy_is() {
+    // The provider region is cn-shanghai now; the copy was started into cn-beijing.
+    let world = World::new(Duration::from_millis(600)).await;
+    let ecs = ecs_image_copy::ecs::EcsClient::new(
+        ecs_image_copy::ecs::Credentials::new("LTAI-test-key", SECRET, Some(TOKEN.to_string())),
+        Some(&world.emulator.endpoint()),
+    )
+    .unwrap();
+    let started = ecs
+        .copy_image(
+            &ecs_image_copy::ecs::CopyImageRequest {
+                source_region_id: SOURCE_REGION.into(),
+                image_id: SOURCE_IMAGE.into(),
+                destination_region_id: "cn-beijing".into(),
+                destination_image_name: None,
+                destination_description: None,
+                encrypted: None,
+                kms_key_id: None,
+                resource_group_id: None,
+                tags: Vec::new(),
+                client_token: None,
+            },
+            Instant::now() + Duration::from_secs(5),
+        )
+        .await
+        .unwrap();
+    let event = cfn_event(&world, "Create", "Custom::ImageCopy", &tf_props());
+    let target = ecs_image_copy::envelope::AnswerTarget {
+        engine: ecs_image_copy::envelope::Engine::CloudFormation,
+        response_url: String::new(),
+        stack_id: event["StackId"].as_str().unwrap().into(),
+        request_id: event["RequestId"].as_str().unwrap().into(),
+        logical_resource_id: "Copy".into(),
+        physical_resource_id: None,
+    };
+    let record = Continuation::new(
+        WaitKind::Copy,
+        &started,
+        SystemTime::now(),
+        1,
+        &[],
+        &target,
+        SECRET.as_bytes(),
+    )
+    .scoped(Some("cn-beijing".into()), None, SECRET.as_bytes());
+    let mut resumed = event.clone();
+    resumed[CONTINUATION_KEY] = serde_json::to_value(&record).unwrap();
+    world.ecs().clear_calls();
+    let answer = world.answer(&resumed).await;
+    assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+    assert_eq!(
+        answer["PhysicalResourceId"],
+        format!("cn-beijing/{started}")
+    );
+    assert_eq!(answer["Data"]["ImageId"], started.as_str());
+    assert_eq!(world.calls("CopyImage"), 0, "resumed, not copied again");
+    assert!(
+        world
+            .ecs()
+            .calls()
+            .iter()
+            .all(|c| c.region_id.as_deref() == Some("cn-beijing")),
+        "{:?}",
+        world.ecs().calls()
+    );
+}

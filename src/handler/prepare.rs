@@ -58,11 +58,15 @@ impl Handler {
             .clone()
             .unwrap_or_else(|| FAILED_CREATE_MARKER.to_string());
         let recorded = PhysicalId::parse(&physical_in);
-        let is_delete = event.request_type == RequestType::Delete;
-        if is_delete && recorded.is_none() {
-            tracing::info!(physical_resource_id = %physical_in, "nothing was created; delete succeeds without calls");
-            return Err(Answer::success(physical_in, HashMap::new()));
-        }
+        // The copy a Delete removes; a Delete that names none is already decided.
+        let deleting = match (&recorded, event.request_type) {
+            (None, RequestType::Delete) => {
+                tracing::info!(physical_resource_id = %physical_in, "nothing was created; delete succeeds without calls");
+                return Err(Answer::success(physical_in, HashMap::new()));
+            }
+            (Some(recorded), RequestType::Delete) => Some(recorded.clone()),
+            _ => None,
+        };
         let fail = |reason: String| Answer::failed(physical_in.clone(), reason);
         let properties = effective_properties(&event.properties);
         let limits = model::engine_limits(&event.properties);
@@ -96,8 +100,7 @@ impl Handler {
                     Duration::from_secs(u64::from(seconds))
                 }),
         };
-        let (flavour, spec, limits) = if is_delete {
-            let recorded = recorded.as_ref().expect("foreign ids were answered above");
+        let (flavour, spec, limits) = if let Some(recorded) = &deleting {
             let Some(flavour) = delete_flavour(event, &properties, recorded).map_err(fail)? else {
                 return Err(Answer::success(physical_in, HashMap::new()));
             };

@@ -38,6 +38,8 @@ pub(super) struct Work {
     pub request_type: RequestType,
     pub spec: CopySpec,
     pub old_spec: Option<CopySpec>,
+    /// The image acted on (the plain id out of a region-qualified physical id), or the
+    /// physical id as given when it names none (the failed-create marker).
     pub physical_id: String,
     pub client_token: String,
     pub budget: Budget,

@@ -13,6 +13,7 @@ use serde_json::{json, Value};
 /// reason, the copy cancelled and gone.
 async fn assert_answered_in_time(cloud: &Cloud, event: Value, limit: Duration, key: &str) {
     let run = cloud.invoke(CONFIGURED, &[], &[event]).await;
+    eprintln!("{key}: answered after {:?}", run.elapsed);
     assert!(run.elapsed < limit, "answered after {:?}", run.elapsed);
     assert_eq!(run.code(), Some(3), "FAILED delivered: {}", run.stderr());
     let answer = run.answer();

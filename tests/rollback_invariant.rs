@@ -111,7 +111,13 @@ async fn the_rollback_of_every_failed_corpus_create_succeeds_without_an_ecs_call
         })
         .collect();
 
+    let started = std::time::Instant::now();
     let (answers, code, stderr) = invoke(&emulator, &deletes, "delete").await;
+    eprintln!(
+        "{} rollbacks in one process: {:?}",
+        deletes.len(),
+        started.elapsed()
+    );
     let refused: Vec<String> = deletes
         .iter()
         .zip(&answers)

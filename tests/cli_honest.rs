@@ -13,8 +13,8 @@ use serde_json::json;
 async fn without_credentials_and_without_emulator_the_stack_is_told_what_is_missing() {
     let cloud = Cloud::start(Duration::from_millis(300)).await;
     let env = Env {
-        region: Some(DEST_REGION),
         credentials: false,
+        ..CONFIGURED
     };
     let run = cloud
         .invoke(
@@ -118,7 +118,7 @@ async fn a_copy_is_updated_and_deleted_where_it_was_made_after_the_provider_regi
 
     let moved = Env {
         region: Some("cn-beijing"),
-        credentials: true,
+        ..CONFIGURED
     };
     let retagged = with(
         tf_props(),
@@ -193,4 +193,42 @@ async fn a_plain_image_id_from_an_earlier_version_is_deleted_in_the_provider_reg
         "echoed as given"
     );
     assert!(cloud.ecs().image(&image_id).is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn text_logs_name_the_stack_briefly_and_json_logs_keep_every_field() {
+    let cloud = Cloud::start(Duration::from_millis(200)).await;
+    let event = cloud.cfn("Create", "Custom::ImageCopy", json!({}));
+    let stack_id = event["StackId"].as_str().unwrap().to_string();
+    let text = cloud
+        .invoke(CONFIGURED, &[], &[event.clone()])
+        .await
+        .stderr();
+    let answering = text
+        .lines()
+        .find(|l| l.contains("answering"))
+        .expect("logged");
+    assert!(
+        answering.contains("stack=cli-engine") && answering.contains("resource=Copy"),
+        "{answering}"
+    );
+    assert!(
+        !text.contains(&stack_id),
+        "the whole ARN on a text line: {text}"
+    );
+
+    let json_env = Env {
+        json_logs: true,
+        ..CONFIGURED
+    };
+    let logged = cloud.invoke(json_env, &[], &[event]).await.stderr();
+    let line: serde_json::Value = logged
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .find(|l: &serde_json::Value| l["message"] == "answering")
+        .unwrap_or_else(|| panic!("no JSON answering line: {logged}"));
+    let span = &line["span"];
+    assert_eq!(span["stack_id"], stack_id.as_str(), "{line}");
+    assert_eq!(span["logical_resource_id"], "Copy", "{line}");
+    assert!(span["request_id"].is_string(), "{line}");
 }

@@ -57,11 +57,14 @@ impl Run {
 pub struct Env<'a> {
     pub region: Option<&'a str>,
     pub credentials: bool,
+    /// `AWS_LAMBDA_LOG_FORMAT=JSON`, as on Lambda.
+    pub json_logs: bool,
 }
 
 pub const CONFIGURED: Env<'static> = Env {
     region: Some(DEST_REGION),
     credentials: true,
+    json_logs: false,
 };
 
 impl Cloud {
@@ -149,6 +152,10 @@ impl Cloud {
             command.env_remove(name);
         }
         command.env("RUST_LOG", "info");
+        command.env_remove("AWS_LAMBDA_LOG_FORMAT");
+        if env.json_logs {
+            command.env("AWS_LAMBDA_LOG_FORMAT", "JSON");
+        }
         command.env("ALIBABA_CLOUD_ECS_ENDPOINT", self.emulator.endpoint());
         if env.credentials {
             command

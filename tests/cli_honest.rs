@@ -201,7 +201,7 @@ async fn text_logs_name_the_stack_briefly_and_json_logs_keep_every_field() {
     let event = cloud.cfn("Create", "Custom::ImageCopy", json!({}));
     let stack_id = event["StackId"].as_str().unwrap().to_string();
     let text = cloud
-        .invoke(CONFIGURED, &[], &[event.clone()])
+        .invoke(CONFIGURED, &[], std::slice::from_ref(&event))
         .await
         .stderr();
     let answering = text

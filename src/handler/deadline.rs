@@ -50,6 +50,9 @@ fn margin(limit: Duration) -> Duration {
         .min(limit / 2)
 }
 
+/// What an invocation that starts after the engine's deadline keeps to clean up and answer.
+const PAST_DEADLINE_CLEANUP: Duration = Duration::from_secs(3);
+
 /// The deadline this invocation works to, what set it, and whether the work may be handed
 /// over to a fresh invocation (only when the engine waits longer than this one runs).
 pub(super) fn effective_deadline(
@@ -60,10 +63,12 @@ pub(super) fn effective_deadline(
     let Some(engine) = engine else {
         return (invocation, Bound::Invocation, can_hand_over);
     };
+    // Past already (a hand-over delivered late): the engine may have stopped listening, but
+    // a running copy must still be cancelled, so the invocation keeps a little time for it.
     let left = engine
         .answer_by
         .duration_since(SystemTime::now())
-        .unwrap_or_default();
+        .unwrap_or(PAST_DEADLINE_CLEANUP);
     let engine_at = Instant::now() + left;
     if engine_at < invocation {
         (engine_at, engine.bound, false)
@@ -129,6 +134,16 @@ mod tests {
         assert_eq!(
             effective_deadline(invocation, None, false),
             (invocation, Bound::Invocation, false)
+        );
+        let passed = EngineDeadline {
+            answer_by: SystemTime::now() - Duration::from_secs(30),
+            ..soon
+        };
+        let (at, _, hand_over) = effective_deadline(invocation, Some(passed), true);
+        let kept = at.saturating_duration_since(Instant::now());
+        assert!(
+            kept > Duration::from_secs(2) && !hand_over,
+            "a late invocation still gets time to cancel the copy: {kept:?}"
         );
     }
 }

@@ -481,7 +481,11 @@ fn generated_mutations_never_panic_and_broken_ones_never_reach_ecs() {
 
 /// The rollback of a failed Create: its Delete, with the answered physical id and the same
 /// properties, is answered SUCCESS before any ECS call (`answer_without_ecs` is `Some`).
-fn check_rollback(handler: &Handler, create: &Value) -> Result<(), TestCaseError> {
+fn check_rollback(
+    handler: &Handler,
+    create: &Value,
+    checked: &std::sync::atomic::AtomicU32,
+) -> Result<(), TestCaseError> {
     let raw = serde_json::to_vec(create).unwrap();
     let Ok(Some((_, answer))) = handler.answer_without_ecs(&raw) else {
         return Ok(()); // needs ECS, or nobody to answer: no rollback to check
@@ -489,6 +493,7 @@ fn check_rollback(handler: &Handler, create: &Value) -> Result<(), TestCaseError
     if answer.status != Status::Failed {
         return Ok(());
     }
+    checked.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let mut delete = create.clone();
     if let Some(fields) = delete.as_object_mut() {
         fields.insert("RequestType".into(), json!("Delete"));
@@ -533,7 +538,8 @@ fn the_rollback_of_every_failed_generated_create_succeeds_without_ecs() {
         failure_persistence: None,
         ..Config::default()
     };
-    runner(config, 7)
+    let checked = std::sync::atomic::AtomicU32::new(0);
+    runner(config.clone(), 7)
         .run(
             &(
                 seeds,
@@ -544,11 +550,15 @@ fn the_rollback_of_every_failed_generated_create_succeeds_without_ecs() {
                 for m in &mutations {
                     apply(&mut event, m);
                 }
-                check_rollback(&handler, &event)?;
+                check_rollback(&handler, &event, &checked)?;
                 // The same with a mutation known to fail the Create.
                 apply(&mut event, &breaking);
-                check_rollback(&handler, &event)
+                check_rollback(&handler, &event, &checked)
             },
         )
         .unwrap();
+    let checked = checked.into_inner();
+    eprintln!("{checked} failed generated Creates rolled back");
+    // Every case ends with a mutation that fails the Create: at least that many were checked.
+    assert!(checked >= config.cases, "only {checked} rollbacks checked");
 }

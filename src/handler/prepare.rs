@@ -100,40 +100,14 @@ impl Handler {
                     Duration::from_secs(u64::from(seconds))
                 }),
         };
-        let (flavour, spec, limits) = if let Some(recorded) = &deleting {
-            let Some(flavour) = delete_flavour(event, &properties, recorded).map_err(fail)? else {
-                return Err(Answer::success(physical_in, HashMap::new()));
-            };
-            let mut spec = model::delete_spec(flavour, &properties, &ctx)
-                .map_err(|v| fail(format!("Cannot delete {}: {v}", recorded.image_id)))?;
-            if let Some(region) = &recorded.region_id {
-                spec.destination_region_id = region.clone();
-            }
-            let limits = limits.unwrap_or_else(|violations| {
-                tracing::warn!(%violations, "unreadable time limits ignored for a delete");
-                EngineLimits::default()
-            });
-            (flavour, spec, limits)
-        } else {
-            let flavour = flavour_of(&event.resource_type, &properties).map_err(fail)?;
-            let mut problems = Vec::new();
-            let limits = limits.unwrap_or_else(|v| {
-                problems.extend(v.0);
-                EngineLimits::default()
-            });
-            let spec = model::validate(flavour, &properties, &ctx);
-            let spec = match (spec, problems.is_empty()) {
-                (Ok(spec), true) => spec,
-                (result, _) => {
-                    problems.extend(result.err().map(|v| v.0).unwrap_or_default());
-                    return Err(fail(format!(
-                        "Invalid properties for {}: {}",
-                        flavour.type_name(),
-                        Violations(problems)
-                    )));
-                }
-            };
-            (flavour, spec, limits)
+        let reading = match &deleting {
+            Some(recorded) => read_for_delete(event, &properties, &ctx, recorded, limits),
+            None => read_for_change(event, &properties, &ctx, limits),
+        };
+        let (flavour, spec, limits) = match reading {
+            Ok(Some(read)) => read,
+            Ok(None) => return Err(Answer::success(physical_in, HashMap::new())),
+            Err(reason) => return Err(fail(reason)),
         };
         let ecs = match &self.ecs {
             Ok(ecs) => Arc::clone(ecs),
@@ -188,6 +162,57 @@ impl Handler {
             hand_over,
             engine_deadline,
         })
+    }
+}
+
+type Reading = (Flavour, CopySpec, EngineLimits);
+
+/// A Delete of a real copy: only what finds and removes it. `Ok(None)`: nothing of ours to
+/// delete. `Err`: the one refusal, when where the copy is cannot be told.
+fn read_for_delete(
+    event: &Event,
+    properties: &serde_json::Value,
+    ctx: &Context,
+    recorded: &PhysicalId,
+    limits: Result<EngineLimits, Violations>,
+) -> Result<Option<Reading>, String> {
+    let Some(flavour) = delete_flavour(event, properties, recorded)? else {
+        return Ok(None);
+    };
+    let mut spec = model::delete_spec(flavour, properties, ctx)
+        .map_err(|v| format!("Cannot delete {}: {v}", recorded.image_id))?;
+    if let Some(region) = &recorded.region_id {
+        spec.destination_region_id = region.clone();
+    }
+    let limits = limits.unwrap_or_else(|violations| {
+        tracing::warn!(%violations, "unreadable time limits ignored for a delete");
+        EngineLimits::default()
+    });
+    Ok(Some((flavour, spec, limits)))
+}
+
+/// A Create or Update: every rule, the engine's time limits among them, reported together.
+fn read_for_change(
+    event: &Event,
+    properties: &serde_json::Value,
+    ctx: &Context,
+    limits: Result<EngineLimits, Violations>,
+) -> Result<Option<Reading>, String> {
+    let flavour = flavour_of(&event.resource_type, properties)?;
+    let (limits, mut problems) = match limits {
+        Ok(limits) => (limits, Vec::new()),
+        Err(violations) => (EngineLimits::default(), violations.0),
+    };
+    match model::validate(flavour, properties, ctx) {
+        Ok(spec) if problems.is_empty() => Ok(Some((flavour, spec, limits))),
+        result => {
+            problems.extend(result.err().map(|v| v.0).unwrap_or_default());
+            Err(format!(
+                "Invalid properties for {}: {}",
+                flavour.type_name(),
+                Violations(problems)
+            ))
+        }
     }
 }
 

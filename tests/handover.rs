@@ -243,8 +243,8 @@ async fn a_copy_outlasting_three_invocations_is_answered_once_with_one_copy() {
     assert_eq!(answers.len(), 1, "one answer");
     let answer = answers[0].json();
     assert_eq!(answer["Status"], "SUCCESS", "{answer}");
-    let image_id = answer["PhysicalResourceId"].as_str().unwrap();
-    assert_eq!(answer["Data"]["ImageId"], image_id);
+    let physical = answer["PhysicalResourceId"].as_str().unwrap();
+    assert_eq!(answer["Data"]["ImageId"], image_of(physical));
     assert_eq!(answer["RequestId"], event["RequestId"]);
     // Nothing else answers later.
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -356,12 +356,13 @@ async fn a_handed_over_delete_resumes_and_removes_the_recorded_snapshots() {
     let created = world
         .answer(&cfn_event(&world, "Create", "Custom::ImageCopy", &props))
         .await;
-    let id = created["PhysicalResourceId"].as_str().unwrap().to_string();
+    let physical = created["PhysicalResourceId"].as_str().unwrap().to_string();
+    let id = image_of(&physical);
     let snapshots = world.ecs().image(&id).unwrap().snapshot_ids;
 
     let delete = with_physical(
         cfn_event(&world, "Delete", "Custom::ImageCopy", &props),
-        &id,
+        &physical,
     );
     let target = ecs_image_copy::envelope::AnswerTarget {
         engine: ecs_image_copy::envelope::Engine::CloudFormation,
@@ -454,4 +455,112 @@ async fn a_cancel_outlasting_the_invocation_is_waited_for_by_the_next_one() {
         "{cancels:?}"
     );
     assert!(endpoint.seen.lock().unwrap().invokes >= 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_hand_over_outlives_the_service_timeout() {
+    let (world, endpoint) = world_with_lambda(Duration::from_secs(60)).await;
+    let mut props = tf_props();
+    props["ServiceTimeout"] = json!("6");
+    let event = cfn_event(&world, "Create", "Custom::ImageCopy", &props);
+    let started = Instant::now();
+    let first = world.send(&event, INVOCATION).await;
+    assert!(
+        matches!(first, Err(HandleError::HandedOver { .. })),
+        "the engine waits longer than one invocation: {first:?}"
+    );
+    let answers = world
+        .receiver
+        .wait_for_accepted(1, Duration::from_secs(10))
+        .await;
+    let answered_after = started.elapsed();
+    assert!(
+        answered_after < Duration::from_secs(6),
+        "answered {answered_after:?} after the first invocation, past the ServiceTimeout"
+    );
+    assert_eq!(answers.len(), 1);
+    let answer = answers[0].json();
+    assert_eq!(answer["Status"], "FAILED", "{answer}");
+    let reason = answer["Reason"].as_str().unwrap();
+    assert!(
+        reason.contains("ServiceTimeout 6s") && reason.contains("cancelled"),
+        "{reason}"
+    );
+    assert_eq!(world.calls("CancelCopyImage"), 1);
+    assert_eq!(world.ecs().copy_tasks_running(), 0);
+    let invokes = endpoint.seen.lock().unwrap().invokes;
+    assert!(invokes >= 1, "handed over at least once");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let seen = endpoint.seen.lock().unwrap();
+    assert_eq!(seen.invokes, invokes, "no hand-over after the answer");
+    assert_eq!(world.receiver.requests().len(), 1, "answered once");
+    assert!(seen.bad_signatures.is_empty(), "{:?}", seen.bad_signatures);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resumed_wait_looks_where_the_record_says_the_copy_is() {
+    // The provider region is cn-shanghai now; the copy was started into cn-beijing.
+    let world = World::new(Duration::from_millis(600)).await;
+    let ecs = ecs_image_copy::ecs::EcsClient::new(
+        ecs_image_copy::ecs::Credentials::new("LTAI-test-key", SECRET, Some(TOKEN.to_string())),
+        Some(&world.emulator.endpoint()),
+    )
+    .unwrap();
+    let started = ecs
+        .copy_image(
+            &ecs_image_copy::ecs::CopyImageRequest {
+                source_region_id: SOURCE_REGION.into(),
+                image_id: SOURCE_IMAGE.into(),
+                destination_region_id: "cn-beijing".into(),
+                destination_image_name: None,
+                destination_description: None,
+                encrypted: None,
+                kms_key_id: None,
+                resource_group_id: None,
+                tags: Vec::new(),
+                client_token: None,
+            },
+            Instant::now() + Duration::from_secs(5),
+        )
+        .await
+        .unwrap();
+    let event = cfn_event(&world, "Create", "Custom::ImageCopy", &tf_props());
+    let target = ecs_image_copy::envelope::AnswerTarget {
+        engine: ecs_image_copy::envelope::Engine::CloudFormation,
+        response_url: String::new(),
+        stack_id: event["StackId"].as_str().unwrap().into(),
+        request_id: event["RequestId"].as_str().unwrap().into(),
+        logical_resource_id: "Copy".into(),
+        physical_resource_id: None,
+    };
+    let record = Continuation::new(
+        WaitKind::Copy,
+        &started,
+        SystemTime::now(),
+        1,
+        &[],
+        &target,
+        SECRET.as_bytes(),
+    )
+    .scoped(Some("cn-beijing".into()), None, SECRET.as_bytes());
+    let mut resumed = event.clone();
+    resumed[CONTINUATION_KEY] = serde_json::to_value(&record).unwrap();
+    world.ecs().clear_calls();
+    let answer = world.answer(&resumed).await;
+    assert_eq!(answer["Status"], "SUCCESS", "{answer}");
+    assert_eq!(
+        answer["PhysicalResourceId"],
+        format!("cn-beijing/{started}")
+    );
+    assert_eq!(answer["Data"]["ImageId"], started.as_str());
+    assert_eq!(world.calls("CopyImage"), 0, "resumed, not copied again");
+    assert!(
+        world
+            .ecs()
+            .calls()
+            .iter()
+            .all(|c| c.region_id.as_deref() == Some("cn-beijing")),
+        "{:?}",
+        world.ecs().calls()
+    );
 }

@@ -211,8 +211,14 @@ async fn a_warm_bootstrap_answers_a_create_and_then_a_delete() {
     let answer = answers[0].json();
     assert_eq!(answer["Status"], "SUCCESS", "{answer}");
     let copy = answer["PhysicalResourceId"].as_str().unwrap().to_string();
-    assert!(copy.starts_with("m-"), "{answer}");
-    assert_eq!(answer["Data"]["ImageId"], json!(copy));
+    let image_id = answer["Data"]["ImageId"].as_str().unwrap();
+    assert!(image_id.starts_with("m-"), "{answer}");
+    // The TF type's id records the region the copy is made in.
+    assert_eq!(
+        copy,
+        format!("{}/{image_id}", answer_region(&copy)),
+        "{answer}"
+    );
     let copies = emulator.control().calls();
     assert_eq!(
         copies.iter().filter(|c| c.action == "CopyImage").count(),
@@ -291,4 +297,8 @@ async fn an_event_without_a_response_url_is_an_invocation_error() {
     assert_eq!(posted[0].kind, "error", "{posted:?}");
     let message = posted[0].body["errorMessage"].as_str().unwrap_or_default();
     assert!(message.contains("ResponseURL"), "{posted:?}");
+}
+
+fn answer_region(physical: &str) -> &str {
+    physical.split_once('/').map_or("", |(region, _)| region)
 }

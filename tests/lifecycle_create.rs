@@ -16,9 +16,15 @@ async fn cloudformation_create_copies_and_answers_with_put() {
     let answer = world.answer(&event).await;
 
     assert_eq!(answer["Status"], "SUCCESS", "{answer}");
-    let image_id = answer["PhysicalResourceId"].as_str().unwrap();
-    assert_eq!(answer["Data"]["ImageId"], image_id);
-    assert_eq!(answer["Data"]["Id"], image_id);
+    let physical = answer["PhysicalResourceId"].as_str().unwrap();
+    let image_id = &image_of(physical);
+    assert_eq!(
+        physical,
+        format!("{DEST_REGION}/{image_id}"),
+        "the id records the region"
+    );
+    assert_eq!(answer["Data"]["ImageId"], image_id.as_str());
+    assert_eq!(answer["Data"]["Id"], image_id.as_str());
     assert_eq!(answer["RequestId"], event["RequestId"]);
     assert_eq!(answer["StackId"], event["StackId"]);
     assert_eq!(answer["LogicalResourceId"], "Copy");

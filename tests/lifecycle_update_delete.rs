@@ -39,7 +39,7 @@ async fn tf_name_description_and_tags_update_in_place() {
     assert_eq!(answer["Status"], "SUCCESS", "{answer}");
     assert_eq!(answer["PhysicalResourceId"], id.as_str(), "same image");
     assert_eq!(world.calls("CopyImage"), 0);
-    let image = world.ecs().image(&id).unwrap();
+    let image = world.ecs().image(&image_of(&id)).unwrap();
     assert_eq!(image.name.as_deref(), Some("web-server-v2"));
     assert_eq!(image.description.as_deref(), Some("second edition"));
     assert_eq!(image.tags.get("env").map(String::as_str), Some("prod"));
@@ -96,11 +96,11 @@ async fn a_create_only_change_makes_a_new_copy_and_keeps_the_old_for_the_engine(
     let new_id = answer["PhysicalResourceId"].as_str().unwrap();
     assert_ne!(new_id, id);
     assert_eq!(
-        world.ecs().image(new_id).unwrap().status,
+        world.ecs().image(&image_of(new_id)).unwrap().status,
         ImageStatus::Available
     );
     assert!(
-        world.ecs().image(&id).is_some(),
+        world.ecs().image(&image_of(&id)).is_some(),
         "the engine deletes the old copy, not the update"
     );
 }
@@ -166,7 +166,7 @@ async fn delete_removes_the_copy_and_its_snapshots_and_a_second_delete_still_suc
         &cfn_event(&world, "Create", "Custom::ImageCopy", &props),
     )
     .await;
-    let snapshots = world.ecs().image(&id).unwrap().snapshot_ids;
+    let snapshots = world.ecs().image(&image_of(&id)).unwrap().snapshot_ids;
     assert!(!snapshots.is_empty());
 
     let delete = with_physical(
@@ -174,7 +174,7 @@ async fn delete_removes_the_copy_and_its_snapshots_and_a_second_delete_still_suc
         &id,
     );
     assert_eq!(world.answer(&delete).await["Status"], "SUCCESS");
-    assert!(world.ecs().image(&id).is_none());
+    assert!(world.ecs().image(&image_of(&id)).is_none());
     let left: Vec<_> = world
         .ecs()
         .snapshots()
@@ -206,7 +206,7 @@ async fn delete_without_delete_auto_snapshot_keeps_the_snapshots() {
         &cfn_event(&world, "Create", "Custom::ImageCopy", &props),
     )
     .await;
-    let snapshots = world.ecs().image(&id).unwrap().snapshot_ids;
+    let snapshots = world.ecs().image(&image_of(&id)).unwrap().snapshot_ids;
     let delete = with_physical(
         cfn_event(&world, "Delete", "Custom::ImageCopy", &props),
         &id,
@@ -247,7 +247,7 @@ async fn delete_while_copying_cancels_the_copy() {
     );
     assert_eq!(world.answer(&delete).await["Status"], "SUCCESS");
     assert_eq!(world.calls("CancelCopyImage"), 1);
-    assert!(world.ecs().image(&id).is_none());
+    assert!(world.ecs().image(&image_of(&id)).is_none());
     assert_eq!(world.ecs().copy_tasks_running(), 0);
 }
 

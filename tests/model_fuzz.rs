@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use ecs_image_copy::model::{validate, Context, Flavour};
+use ecs_image_copy::model::{delete_spec, engine_limits, validate, Context, Flavour};
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 
@@ -43,6 +43,9 @@ const NAMES: &[&str] = &[
     "tfcfnid",
     "Id",
     "ServiceToken",
+    "ServiceTimeout",
+    "Timeout",
+    "Parameters",
     "",
 ];
 
@@ -91,6 +94,25 @@ proptest! {
                 for v in &violations.0 {
                     prop_assert!(!v.path.is_empty() && !v.rule.is_empty(), "{v:?}");
                 }
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// What a Delete reads never panics either, and its one refusal is about the region.
+    #[test]
+    fn the_delete_reading_and_the_engine_limits_never_panic(value in json_value()) {
+        for flavour in [Flavour::Ros, Flavour::Tf] {
+            if let Err(v) = delete_spec(flavour, &value, &ctx()) {
+                prop_assert!(v.path.contains("Region") || v.path.contains("REGION"), "{v:?}");
+            }
+        }
+        if let Err(violations) = engine_limits(&value) {
+            for v in &violations.0 {
+                prop_assert!(v.path == "ServiceTimeout" || v.path == "Timeout", "{v:?}");
             }
         }
     }

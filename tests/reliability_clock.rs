@@ -44,13 +44,14 @@ async fn answered_in_time(rig: &Rig, event: &Value, within: Duration) -> Value {
 async fn accounted_for(rig: &Rig, answers: &[&Value]) {
     // Requests cut off by the client may still be processed by the emulator.
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let owned: Vec<&str> = answers
+    let owned: Vec<String> = answers
         .iter()
         .filter_map(|a| a["PhysicalResourceId"].as_str())
+        .map(common::image_of)
         .collect();
     for image in rig.ecs().images().into_iter().filter(|i| i.is_copy) {
         assert!(
-            owned.contains(&image.image_id.as_str()),
+            owned.contains(&image.image_id),
             "{image:?} is owned by no stack; answers: {answers:?}"
         );
     }
@@ -164,7 +165,7 @@ async fn during_delete_of_a_finished_copy_and_of_a_running_one() {
         delete["PhysicalResourceId"] = json!(id);
         let answer = answered_in_time(&rig, &delete, Duration::from_millis(1500)).await;
         tokio::time::sleep(Duration::from_millis(1500)).await;
-        let exists = rig.ecs().image(&id).is_some();
+        let exists = rig.ecs().image(&common::image_of(&id)).is_some();
         match answer["Status"].as_str() {
             Some("SUCCESS") => assert!(!exists, "SUCCESS but {id} remains"),
             _ => assert_eq!(answer["PhysicalResourceId"], id.as_str()),
@@ -204,7 +205,7 @@ async fn during_delete_of_a_finished_copy_and_of_a_running_one() {
     };
     let (created, (id, deleted)) = tokio::join!(running, delete);
     assert_eq!(deleted["Status"], "SUCCESS", "{deleted}");
-    assert!(rig.ecs().image(&id).is_none());
+    assert!(rig.ecs().image(&common::image_of(&id)).is_none());
     assert_eq!(rig.ecs().copy_tasks_running(), 0);
     let created: Value = serde_json::from_str(&created.unwrap().body.json).unwrap();
     assert_eq!(created["Status"], "FAILED", "{created}");

@@ -56,7 +56,7 @@ fn replace(raw: &[u8], from: &[u8], to: &[u8]) -> Vec<u8> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_corpus_event_is_refused_once_with_a_reason_and_no_ecs_call() {
+async fn every_corpus_event_is_decided_once_as_indexed_and_without_an_ecs_call() {
     let rig = Arc::new(Rig::new(1, Duration::from_millis(200)).await);
     let host = rig.receiver.url("");
     let host = host.strip_prefix("http://").unwrap().to_string();
@@ -104,6 +104,12 @@ async fn every_corpus_event_is_refused_once_with_a_reason_and_no_ecs_call() {
                 } else {
                     missing(&expectation.expect, reason)
                 }
+            }
+            // A Delete naming nothing this handler made: SUCCESS, however broken the rest.
+            ("SUCCESS", Ok(handled)) => {
+                let answer: Value = serde_json::from_str(&handled.body.json).unwrap();
+                (new.len() != 1 || answer["Status"] != "SUCCESS")
+                    .then(|| format!("{} requests, answered {answer}", new.len()))
             }
             (_, other) => Some(format!(
                 "expected {}, got {:?}",
@@ -457,7 +463,12 @@ fn generated_mutations_never_panic_and_broken_ones_never_reach_ecs() {
                                 apply(&mut event, m);
                             }
                             apply(&mut event, &breaking);
-                            prop_assert_eq!(check_decision(handler, &event)?, None, "{}", event);
+                            let decided = check_decision(handler, &event)?;
+                            // A Delete of a real copy reads only what locates it: a broken
+                            // name or an unknown key must not stop it (rollback_invariant).
+                            if event["RequestType"] != "Delete" {
+                                prop_assert_eq!(decided, None, "{}", event);
+                            }
                             Ok(())
                         },
                     )
@@ -466,4 +477,88 @@ fn generated_mutations_never_panic_and_broken_ones_never_reach_ecs() {
         }
     });
     eprintln!("{total} generated cases in {:?}", started.elapsed());
+}
+
+/// The rollback of a failed Create: its Delete, with the answered physical id and the same
+/// properties, is answered SUCCESS before any ECS call (`answer_without_ecs` is `Some`).
+fn check_rollback(
+    handler: &Handler,
+    create: &Value,
+    checked: &std::sync::atomic::AtomicU32,
+) -> Result<(), TestCaseError> {
+    let raw = serde_json::to_vec(create).unwrap();
+    let Ok(Some((_, answer))) = handler.answer_without_ecs(&raw) else {
+        return Ok(()); // needs ECS, or nobody to answer: no rollback to check
+    };
+    if answer.status != Status::Failed {
+        return Ok(());
+    }
+    checked.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let mut delete = create.clone();
+    if let Some(fields) = delete.as_object_mut() {
+        fields.insert("RequestType".into(), json!("Delete"));
+        fields.insert(
+            "PhysicalResourceId".into(),
+            json!(answer.physical_resource_id),
+        );
+    }
+    let raw = serde_json::to_vec(&delete).unwrap();
+    match handler.answer_without_ecs(&raw) {
+        Ok(Some((_, rollback))) => {
+            prop_assert_eq!(
+                rollback.status,
+                Status::Success,
+                "the rollback of {} failed: {:?}",
+                create,
+                rollback.reason
+            );
+        }
+        other => prop_assert!(
+            false,
+            "the rollback of {create} was not decided before ECS: {other:?}"
+        ),
+    }
+    Ok(())
+}
+
+#[test]
+fn the_rollback_of_every_failed_generated_create_succeeds_without_ecs() {
+    let total: u32 = std::env::var("RELIABILITY_GENERATED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let handler = handler();
+    let creates: Vec<Value> = valid_events()
+        .into_iter()
+        .filter(|e| e["RequestType"] == "Create")
+        .collect();
+    let seeds = prop::sample::select(creates);
+    let config = Config {
+        cases: total / 5,
+        failure_persistence: None,
+        ..Config::default()
+    };
+    let checked = std::sync::atomic::AtomicU32::new(0);
+    runner(config.clone(), 7)
+        .run(
+            &(
+                seeds,
+                prop::collection::vec(mutation(), 1..4),
+                breaking_mutation(),
+            ),
+            |(mut event, mutations, breaking)| {
+                for m in &mutations {
+                    apply(&mut event, m);
+                }
+                check_rollback(&handler, &event, &checked)?;
+                // The same with a mutation known to fail the Create.
+                apply(&mut event, &breaking);
+                check_rollback(&handler, &event, &checked)
+            },
+        )
+        .unwrap();
+    let checked = checked.into_inner();
+    eprintln!("{checked} failed generated Creates rolled back");
+    // Every case ends with a mutation that fails the Create: at least that many were checked.
+    assert!(checked >= config.cases, "only {checked} rollbacks checked");
 }

@@ -142,6 +142,17 @@ fn copy_problems(template: &Value) -> Vec<String> {
                         "{name}: ServiceToken is not a Function Compute ARN"
                     ));
                 }
+                // ROS waits only `Timeout` (default 60 s) and does not send it: the template
+                // must set it and pass the same value down for the function to answer by.
+                let passed_down = &properties["Parameters"]["Timeout"];
+                if properties["Timeout"].is_null() || properties["Timeout"] != *passed_down {
+                    problems.push(format!(
+                        "{name}: Timeout must be set and passed down as Parameters.Timeout"
+                    ));
+                }
+                if let Err(violations) = model::engine_limits(&properties) {
+                    problems.push(format!("{name}: {violations}"));
+                }
                 let inner = effective_properties(&properties);
                 match model::detect_flavour(&inner) {
                     Some(flavour) => (flavour, inner),
@@ -344,6 +355,17 @@ fn broken_templates_are_caught() {
     let problems = copy_problems(&missing_region);
     assert!(
         problems.iter().any(|p| p.contains("identify no copy type")),
+        "{problems:#?}"
+    );
+
+    let mut timeout_kept_from_the_function = load("ros-custom-resource.json");
+    timeout_kept_from_the_function["Resources"]["Copy"]["Properties"]["Parameters"]
+        .as_object_mut()
+        .unwrap()
+        .remove("Timeout");
+    let problems = copy_problems(&timeout_kept_from_the_function);
+    assert!(
+        problems.iter().any(|p| p.contains("passed down")),
         "{problems:#?}"
     );
 }

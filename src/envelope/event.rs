@@ -122,6 +122,8 @@ pub enum Rejected {
     /// The stack can and must be told FAILED.
     Invalid {
         target: Box<AnswerTarget>,
+        /// When readable: a Delete is still decided by its physical id.
+        request_type: Option<RequestType>,
         error: EventError,
     },
 }
@@ -144,8 +146,15 @@ pub fn parse(raw: &[u8]) -> Result<Event, Rejected> {
         ))));
     };
     let target = answer_target(obj).map_err(Rejected::Unanswerable)?;
+    let request_type = match obj.get("RequestType").and_then(Value::as_str) {
+        Some("Create") => Some(RequestType::Create),
+        Some("Update") => Some(RequestType::Update),
+        Some("Delete") => Some(RequestType::Delete),
+        _ => None,
+    };
     let invalid = |error| Rejected::Invalid {
         target: Box::new(target.clone()),
+        request_type,
         error,
     };
     let event = checked_event(obj, &target).map_err(invalid)?;

@@ -5,6 +5,9 @@
 //! fresh invocation that answers later. Errors become the answer's `Reason` here and
 //! nowhere else.
 
+mod bounded;
+mod deadline;
+mod prepare;
 mod routing;
 mod work;
 
@@ -14,17 +17,21 @@ use std::sync::Arc;
 use tokio::time::Instant;
 use tracing::Instrument;
 
+use bounded::{run_bounded, Bounded};
+use deadline::effective_deadline;
+use prepare::Ready;
 pub use routing::{budget_for, client_token, effective_properties, flavour_of};
-use work::{failure_with_journal, panic_message, HandOverContext, Outcome, Work};
+use work::{failure_with_journal, Outcome, Work};
 
 use crate::callback::{self, CallbackError, Delivery};
 use crate::ecs::EcsClient;
 use crate::envelope::{
     self, Answer, AnswerBody, AnswerTarget, Event, EventError, Rejected, RequestType,
 };
-use crate::handover::{Continuation, Invoker, MAX_HAND_OVERS};
-use crate::lifecycle::{Journal, FAILED_CREATE_MARKER};
-use crate::model::{self, Context};
+use crate::handover::Invoker;
+use crate::lifecycle::{is_foreign_physical_id, Journal, FAILED_CREATE_MARKER};
+use crate::logging::event_span;
+use crate::model;
 use crate::settings::Settings;
 
 #[derive(Debug)]
@@ -92,12 +99,10 @@ impl Handler {
         match envelope::parse(raw) {
             Ok(event) => {
                 // Every line logged for this event, the answer included, carries its identity.
-                let span = tracing::info_span!(
-                    "event",
-                    request_type = %event.request_type,
-                    logical_resource_id = %event.target.logical_resource_id,
-                    stack_id = %event.target.stack_id,
-                    request_id = %event.target.request_id,
+                let span = event_span(
+                    Some(event.request_type),
+                    &event.target,
+                    event.stack_name.as_deref(),
                 );
                 async {
                     let decision = match self.prepare(&event) {
@@ -124,16 +129,15 @@ impl Handler {
                 tracing::error!(%error, "event has no usable ResponseURL; nobody can be answered");
                 Err(HandleError::Unanswerable(error))
             }
-            Err(Rejected::Invalid { target, error }) => {
-                let span = tracing::info_span!(
-                    "event",
-                    logical_resource_id = %target.logical_resource_id,
-                    stack_id = %target.stack_id,
-                    request_id = %target.request_id,
-                );
+            Err(Rejected::Invalid {
+                target,
+                request_type,
+                error,
+            }) => {
+                let span = event_span(request_type, &target, None);
                 async {
                     tracing::warn!(%error, "malformed event");
-                    let answer = malformed_event_answer(&target, &error);
+                    let answer = malformed_event_answer(&target, request_type, &error);
                     self.answer(&target, &answer, deadline).await
                 }
                 .instrument(span)
@@ -157,8 +161,12 @@ impl Handler {
                 .err()
                 .map(|answer| (event.target, answer))),
             Err(Rejected::Unanswerable(error)) => Err(error),
-            Err(Rejected::Invalid { target, error }) => {
-                let answer = malformed_event_answer(&target, &error);
+            Err(Rejected::Invalid {
+                target,
+                request_type,
+                error,
+            }) => {
+                let answer = malformed_event_answer(&target, request_type, &error);
                 Ok(Some((*target, answer)))
             }
         }
@@ -193,121 +201,36 @@ impl Handler {
         }
     }
 
-    /// Everything decided before ECS; `Err` is the answer when that is already the end.
-    fn prepare(&self, event: &Event) -> Result<Ready, Answer> {
-        let physical_in = event
-            .target
-            .physical_resource_id
-            .clone()
-            .unwrap_or_else(|| FAILED_CREATE_MARKER.to_string());
-        let fail = |reason: String| Answer::failed(physical_in.clone(), reason);
-        let properties = effective_properties(&event.properties);
-        let flavour = match flavour_of(&event.resource_type, &properties) {
-            Ok(f) => f,
-            Err(reason) => return Err(fail(reason)),
-        };
-        if event.request_type == RequestType::Delete
-            && crate::lifecycle::is_foreign_physical_id(&physical_in)
-        {
-            tracing::info!(physical_resource_id = %physical_in, "nothing was created; delete succeeds without calls");
-            return Err(Answer::success(physical_in, HashMap::new()));
-        }
-        let ctx = Context {
-            stack_region_id: event.region_id.clone(),
-            configured_region_id: self.settings.region_id.clone(),
-            default_timeout: self.settings.ros_timeout,
-        };
-        let spec = match model::validate(flavour, &properties, &ctx) {
-            Ok(spec) => spec,
-            Err(violations) => {
-                return Err(fail(format!(
-                    "Invalid properties for {}: {violations}",
-                    flavour.type_name()
-                )))
-            }
-        };
-        let ecs = match &self.ecs {
-            Ok(ecs) => Arc::clone(ecs),
-            Err(problem) => return Err(fail(format!("Configuration error: {problem}"))),
-        };
-        let key = self.record_key();
-        let resume = match Continuation::from_event(
-            &event.raw,
-            &event.target,
-            event.request_type,
-            key.as_deref(),
-        ) {
-            Ok(resume) => resume,
-            Err(refused) => return Err(fail(format!("Refused to resume: {refused}"))),
-        };
-        let hand_overs_so_far = resume.as_ref().map_or(0, |r| r.hand_overs);
-        let hand_over = match (&self.invoker, key) {
-            (Some(invoker), Some(key)) if hand_overs_so_far < MAX_HAND_OVERS => {
-                Some(HandOverContext {
-                    invoker: invoker.clone(),
-                    key,
-                    target: event.target.clone(),
-                    raw: event.raw.clone(),
-                    hand_overs_so_far,
-                })
-            }
-            _ => None,
-        };
-        let old_spec = event
-            .old_properties
-            .as_ref()
-            .and_then(|old| model::validate(flavour, &effective_properties(old), &ctx).ok());
-        Ok(Ready {
-            flavour,
-            spec,
-            old_spec,
-            ecs,
-            physical_in,
-            resume,
-            hand_over,
-        })
-    }
-
     /// Runs the lifecycle against ECS and turns its outcome into the answer (or hand-over).
     async fn run(&self, event: &Event, ready: Ready, deadline: Instant) -> Decision {
-        let Ready {
-            flavour,
-            spec,
-            old_spec,
-            ecs,
-            physical_in,
-            resume,
-            hand_over,
-        } = ready;
-        let budget = budget_for(deadline, hand_over.is_some());
+        let (deadline, bound, may_continue_elsewhere) =
+            effective_deadline(deadline, ready.engine_deadline, ready.hand_over.is_some());
+        let budget = budget_for(deadline, may_continue_elsewhere, bound);
         let journal = Journal::default();
         let work = Work {
-            ecs,
+            ecs: Arc::clone(&ready.ecs),
             journal: journal.clone(),
             request_type: event.request_type,
-            spec: spec.clone(),
-            old_spec,
-            physical_id: physical_in.clone(),
+            spec: ready.spec.clone(),
+            old_spec: ready.old_spec.clone(),
+            physical_id: ready.image_in.clone(),
             client_token: client_token(&event.target),
             budget,
-            resume,
-            hand_over,
+            resume: ready.resume.clone(),
+            hand_over: ready.hand_over.clone(),
         };
-        // Spawned so that a panic inside the lifecycle is caught and still answered.
-        let task = tokio::spawn(work.run().in_current_span());
         let overrun_at = budget.cleanup_by + (deadline - budget.cleanup_by) / 2;
-        let result = match tokio::time::timeout_at(overrun_at, task).await {
-            Ok(Ok(result)) => result,
-            Ok(Err(join_error)) => {
-                let detail = panic_message(join_error);
+        let result = match run_bounded(work.run().in_current_span(), overrun_at).await {
+            Bounded::Finished(result) => result,
+            Bounded::Panicked(detail) => {
                 tracing::error!(%detail, "the lifecycle panicked");
                 Err(failure_with_journal(
                     &journal,
                     format!("internal error: {detail}"),
                 ))
             }
-            Err(_) => {
-                tracing::error!("the lifecycle overran its budget");
+            Bounded::Aborted => {
+                tracing::error!("the lifecycle overran its budget and was stopped");
                 Err(failure_with_journal(
                     &journal,
                     "internal error: the operation overran its time budget".into(),
@@ -316,11 +239,11 @@ impl Handler {
         };
         match result {
             Ok(Outcome::Done(image_id)) => {
-                let data = model::attributes(flavour, &spec, &image_id)
+                let data = model::attributes(ready.flavour, &ready.spec, &image_id)
                     .into_iter()
                     .map(|(k, v)| (k, v.as_str().map_or_else(|| v.to_string(), str::to_string)))
                     .collect();
-                Decision::Answer(Answer::success(image_id, data))
+                Decision::Answer(Answer::success(ready.physical_id_for(&image_id), data))
             }
             Ok(Outcome::HandedOver {
                 image_id,
@@ -330,9 +253,9 @@ impl Handler {
                 hand_overs,
             },
             Err(failure) => {
-                let physical = match event.request_type {
-                    RequestType::Create => failure.leftover_image_id.clone().unwrap_or(physical_in),
-                    _ => physical_in,
+                let physical = match (event.request_type, &failure.leftover_image_id) {
+                    (RequestType::Create, Some(left)) => ready.physical_id_for(left),
+                    _ => ready.physical_in.clone(),
                 };
                 let mut reason = failure.error.to_string();
                 if let (RequestType::Update, Some(left)) =
@@ -353,21 +276,20 @@ enum Decision {
     HandedOver { image_id: String, hand_overs: u32 },
 }
 
-/// What ECS work needs, once the event passed every check.
-struct Ready {
-    flavour: crate::model::Flavour,
-    spec: crate::model::CopySpec,
-    old_spec: Option<crate::model::CopySpec>,
-    ecs: Arc<EcsClient>,
-    physical_in: String,
-    resume: Option<Continuation>,
-    hand_over: Option<HandOverContext>,
-}
-
-fn malformed_event_answer(target: &AnswerTarget, error: &EventError) -> Answer {
+/// A Delete that names nothing this handler can have made is answered SUCCESS even when the
+/// rest of the event is broken: the id decides first, so a rollback never fails on it.
+fn malformed_event_answer(
+    target: &AnswerTarget,
+    request_type: Option<RequestType>,
+    error: &EventError,
+) -> Answer {
     let physical = target
         .physical_resource_id
         .clone()
         .unwrap_or_else(|| FAILED_CREATE_MARKER.to_string());
+    if request_type == Some(RequestType::Delete) && is_foreign_physical_id(&physical) {
+        tracing::info!(physical_resource_id = %physical, "nothing was created; delete succeeds without calls");
+        return Answer::success(physical, HashMap::new());
+    }
     Answer::failed(physical, format!("Malformed event: {error}"))
 }

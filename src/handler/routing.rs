@@ -6,7 +6,7 @@ use sha1::{Digest, Sha1};
 use tokio::time::Instant;
 
 use crate::envelope::AnswerTarget;
-use crate::lifecycle::Budget;
+use crate::lifecycle::{Bound, Budget};
 use crate::model::{self, Flavour};
 
 /// Resource types whose properties, not their type name, say which flavour they are.
@@ -46,6 +46,14 @@ pub fn flavour_of(resource_type: &str, properties: &serde_json::Value) -> Result
     ))
 }
 
+/// A type whose events this function may have created something for: one of the two, or
+/// a custom resource that may carry either's properties.
+pub fn is_handled_type(resource_type: &str) -> bool {
+    Flavour::from_type_name(resource_type).is_some()
+        || resource_type.starts_with("Custom::")
+        || GENERIC_TYPES.contains(&resource_type)
+}
+
 /// `ALIYUN::ROS::CustomResource` declares its inputs under `Parameters` (next to
 /// `ServiceToken` and `Timeout`); depending on the engine they arrive nested or flattened.
 /// Nested ones are lifted so that both shapes validate the same way.
@@ -80,7 +88,7 @@ pub fn client_token(target: &AnswerTarget) -> String {
 
 /// Splits the time left into waiting, cleaning up, and answering. Short deadlines (tests,
 /// `invoke --timeout`) get proportionally short reserves.
-pub fn budget_for(deadline: Instant, may_continue_elsewhere: bool) -> Budget {
+pub fn budget_for(deadline: Instant, may_continue_elsewhere: bool, bound: Bound) -> Budget {
     let total = deadline.saturating_duration_since(Instant::now());
     let answer_reserve = total
         .mul_f64(0.15)
@@ -95,6 +103,7 @@ pub fn budget_for(deadline: Instant, may_continue_elsewhere: bool) -> Budget {
             .unwrap_or(cleanup_by),
         cleanup_by,
         may_continue_elsewhere,
+        bound,
     }
 }
 
@@ -140,11 +149,19 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn budgets_leave_time_to_clean_up_and_answer() {
-        let lambda = budget_for(Instant::now() + Duration::from_secs(900), false);
+        let lambda = budget_for(
+            Instant::now() + Duration::from_secs(900),
+            false,
+            Bound::Invocation,
+        );
         let now = Instant::now();
         assert_eq!(lambda.cleanup_by - now, Duration::from_secs(890));
         assert_eq!(lambda.stop_waiting_at - now, Duration::from_secs(870));
-        let short = budget_for(Instant::now() + Duration::from_secs(4), false);
+        let short = budget_for(
+            Instant::now() + Duration::from_secs(4),
+            false,
+            Bound::Invocation,
+        );
         assert!(short.stop_waiting_at - now >= Duration::from_millis(2500));
         assert!(short.stop_waiting_at < short.cleanup_by);
     }

@@ -17,6 +17,7 @@ use crate::lifecycle::{
 use crate::model::CopySpec;
 
 /// What a hand-over needs: present only when this function can invoke itself.
+#[derive(Clone)]
 pub(super) struct HandOverContext {
     pub invoker: Invoker,
     /// Signs continuation records.
@@ -25,6 +26,10 @@ pub(super) struct HandOverContext {
     /// The event as received, re-delivered with the record added.
     pub raw: Value,
     pub hand_overs_so_far: u32,
+    /// Recorded so that the resumed wait looks where the copy is (TF type only).
+    pub region_id: Option<String>,
+    /// The engine's deadline, carried so that no invocation in the chain outlives it.
+    pub answer_by: Option<SystemTime>,
 }
 
 pub(super) struct Work {
@@ -33,6 +38,8 @@ pub(super) struct Work {
     pub request_type: RequestType,
     pub spec: CopySpec,
     pub old_spec: Option<CopySpec>,
+    /// The image acted on (the plain id out of a region-qualified physical id), or the
+    /// physical id as given when it names none (the failed-create marker).
     pub physical_id: String,
     pub client_token: String,
     pub budget: Budget,
@@ -115,7 +122,8 @@ impl Work {
             &pending.snapshot_ids,
             &context.target,
             &context.key,
-        );
+        )
+        .scoped(context.region_id.clone(), context.answer_by, &context.key);
         let mut payload = context.raw.clone();
         if let Some(fields) = payload.as_object_mut() {
             fields.insert(
@@ -167,20 +175,6 @@ pub(super) fn failure_with_journal(journal: &Journal, reason: String) -> Failure
     Failure {
         error: LifecycleError::Internal(reason),
         leftover_image_id: journal.started_image(),
-    }
-}
-
-pub(super) fn panic_message(error: tokio::task::JoinError) -> String {
-    match error.try_into_panic() {
-        Ok(payload) => {
-            let text = payload
-                .downcast_ref::<&str>()
-                .map(|s| s.to_string())
-                .or_else(|| payload.downcast_ref::<String>().cloned())
-                .unwrap_or_else(|| "unknown panic".to_string());
-            format!("panic: {text}")
-        }
-        Err(e) => format!("the task was cancelled: {e}"),
     }
 }
 

@@ -29,6 +29,14 @@ pub struct Continuation {
     pub stack_id: String,
     pub request_id: String,
     pub logical_resource_id: String,
+    /// The region the copy is made in, when the event cannot say it again (the provider
+    /// region of `TF::Alicloud::ImageCopy` may change while the copy runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region_id: Option<String>,
+    /// When the stack engine stops waiting, less the margin (Unix milliseconds), counted
+    /// from the first invocation: no invocation in the chain answers or hands over later.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer_by_ms: Option<u64>,
     pub signature: String,
 }
 
@@ -62,18 +70,37 @@ impl Continuation {
         let mut record = Continuation {
             kind,
             image_id: image_id.to_string(),
-            started_at_ms: started
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_millis() as u64),
+            started_at_ms: unix_millis(started),
             hand_overs,
             snapshot_ids: snapshot_ids.to_vec(),
             stack_id: target.stack_id.clone(),
             request_id: target.request_id.clone(),
             logical_resource_id: target.logical_resource_id.clone(),
+            region_id: None,
+            answer_by_ms: None,
             signature: String::new(),
         };
         record.signature = record.expected_signature(key);
         record
+    }
+
+    /// The same record, also carrying the copy's region and the engine's deadline, signed
+    /// again so that neither can be changed in transit.
+    pub fn scoped(
+        mut self,
+        region_id: Option<String>,
+        answer_by: Option<SystemTime>,
+        key: &[u8],
+    ) -> Self {
+        self.region_id = region_id;
+        self.answer_by_ms = answer_by.map(unix_millis);
+        self.signature = self.expected_signature(key);
+        self
+    }
+
+    pub fn answer_by(&self) -> Option<SystemTime> {
+        self.answer_by_ms
+            .map(|ms| UNIX_EPOCH + Duration::from_millis(ms))
     }
 
     pub fn started(&self) -> SystemTime {
@@ -121,7 +148,7 @@ impl Continuation {
     }
 
     fn canonical(&self) -> String {
-        format!(
+        let mut text = format!(
             "ecs-image-copy continuation v1\n{:?}\n{}\n{}\n{}\n{}\n{}\n{}\n{}",
             self.kind,
             self.image_id,
@@ -131,7 +158,17 @@ impl Continuation {
             self.stack_id,
             self.request_id,
             self.logical_resource_id
-        )
+        );
+        // Records without the later fields (from a chain begun before an upgrade) keep
+        // verifying as they were signed.
+        if self.region_id.is_some() || self.answer_by_ms.is_some() {
+            text.push_str(&format!(
+                "\nv2\n{}\n{}",
+                self.region_id.as_deref().unwrap_or(""),
+                self.answer_by_ms.map_or(String::new(), |ms| ms.to_string())
+            ));
+        }
+        text
     }
 
     fn mac(&self, key: &[u8]) -> Hmac<Sha1> {
@@ -151,6 +188,11 @@ impl Continuation {
         // Constant-time comparison.
         self.mac(key).verify_slice(&given).is_ok()
     }
+}
+
+fn unix_millis(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 #[cfg(test)]
@@ -187,6 +229,48 @@ mod tests {
         .unwrap();
         assert_eq!(back, record);
         assert_eq!(back.started(), started);
+    }
+
+    #[test]
+    fn the_region_and_the_engine_deadline_are_signed_too() {
+        let answer_by = UNIX_EPOCH + Duration::from_millis(1_795_000_600_000);
+        let record = Continuation::new(
+            WaitKind::Copy,
+            "m-abc",
+            SystemTime::now(),
+            1,
+            &[],
+            &target(),
+            b"key",
+        )
+        .scoped(Some("cn-beijing".into()), Some(answer_by), b"key");
+        let back = Continuation::from_event(
+            &carried(&record),
+            &target(),
+            RequestType::Create,
+            Some(b"key"),
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(back.region_id.as_deref(), Some("cn-beijing"));
+        assert_eq!(back.answer_by(), Some(answer_by));
+        for tamper in [
+            |r: &mut Continuation| r.region_id = Some("cn-hangzhou".into()),
+            |r: &mut Continuation| r.answer_by_ms = r.answer_by_ms.map(|ms| ms + 3_600_000),
+            |r: &mut Continuation| r.answer_by_ms = None,
+        ] {
+            let mut changed = record.clone();
+            tamper(&mut changed);
+            assert_eq!(
+                Continuation::from_event(
+                    &carried(&changed),
+                    &target(),
+                    RequestType::Create,
+                    Some(b"key")
+                ),
+                Err(RecordError::BadSignature)
+            );
+        }
     }
 
     #[test]

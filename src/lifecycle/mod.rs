@@ -7,6 +7,7 @@
 //! the caller can continue elsewhere) comes back [`Progress::Pending`] to be resumed.
 
 mod error;
+mod physical_id;
 pub mod schedule;
 mod steps;
 mod wait;
@@ -18,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 pub use error::LifecycleError;
+pub use physical_id::{is_foreign_physical_id, is_region_id, PhysicalId};
 use wait::{wait_for_copy, WaitEnd};
 
 use crate::ecs::{CopyImageRequest, EcsClient, Tag as EcsTag};
@@ -37,6 +39,31 @@ pub struct Budget {
     /// When this invocation runs out before the operation's own timeout, hand back
     /// [`Progress::Pending`] instead of giving up (another invocation will resume).
     pub may_continue_elsewhere: bool,
+    /// What set `cleanup_by`, for the reason of a copy that timed out against it.
+    pub bound: Bound,
+}
+
+/// The limit a budget was cut to: this invocation's time, or the stack engine's wait.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bound {
+    Invocation,
+    /// `key` is the template's setting (`ServiceTimeout`, `Timeout`) or the engine's default.
+    Engine {
+        key: &'static str,
+        seconds: u32,
+    },
+}
+
+impl std::fmt::Display for Bound {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Bound::Invocation => f.write_str("time this invocation has left"),
+            Bound::Engine { key, seconds } => write!(
+                f,
+                "time the stack engine waits for the answer ({key} {seconds}s, less a safety margin)"
+            ),
+        }
+    }
 }
 
 /// What a pending operation is waiting for.
@@ -100,19 +127,6 @@ impl From<LifecycleError> for Failure {
             leftover_image_id: None,
         }
     }
-}
-
-/// True for ids that can only have come from a Create that made nothing, or from somewhere
-/// else entirely: a Delete of those must not touch ECS.
-pub fn is_foreign_physical_id(physical_id: &str) -> bool {
-    let Some(rest) = physical_id.strip_prefix("m-") else {
-        return true;
-    };
-    rest.is_empty()
-        || rest.len() > 62
-        || !rest
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
 }
 
 pub struct Lifecycle<'a> {
@@ -234,7 +248,7 @@ impl<'a> Lifecycle<'a> {
             Ok(WaitEnd::TimedOut { progress }) => LifecycleError::CopyTimedOut {
                 image_id: image_id.to_string(),
                 limit: if invocation_limited {
-                    "time this invocation has left".to_string()
+                    budget.bound.to_string()
                 } else {
                     format!("create timeout of {}", show(spec.create_timeout))
                 },

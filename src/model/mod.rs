@@ -5,6 +5,8 @@
 //! `cargo run -- schema` (or `UPDATE_SCHEMA=1 cargo test --test model_schema`).
 
 mod duration;
+mod engine;
+mod lenient;
 mod ros;
 pub mod rules;
 mod schema;
@@ -16,6 +18,11 @@ mod violation;
 use serde_json::{Map, Value};
 
 pub use duration::{parse_duration, DurationError};
+pub use engine::{
+    engine_limits, EngineLimits, CLOUDFORMATION_DEFAULT_WAIT, ENGINE_KEYS, ROS_TIMEOUT,
+    SERVICE_TIMEOUT,
+};
+pub use lenient::{delete_spec, guess_flavour};
 pub use schema::{registry_schema, render as render_schema, schema_file_name, write_schemas};
 pub use spec::{CopySpec, Flavour, Tag};
 pub use tf::DEFAULT_TIMEOUT as TF_DEFAULT_TIMEOUT;

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value};
 
+use super::engine::ENGINE_KEYS;
 use super::schema::{boolean_properties, compile, read_only_properties, registry_schema};
 use super::spec::{CopySpec, Flavour};
 use super::violation::{describe, show_value, Violation, Violations};
@@ -23,9 +24,6 @@ pub struct Context {
     pub default_timeout: Duration,
 }
 
-/// CloudFormation adds this to every custom resource's properties; it is not a property.
-const SERVICE_TOKEN: &str = "ServiceToken";
-
 /// Validates a flavour's properties and normalizes them. Every violation is reported at once.
 pub fn validate(
     flavour: Flavour,
@@ -40,7 +38,11 @@ pub fn validate(
     };
     let schema = cached_schema(flavour);
     let mut props = given.clone();
-    props.remove(SERVICE_TOKEN);
+    // The engines add these to every custom resource; the handler reads the time limits
+    // among them itself (`engine_limits`).
+    for key in ENGINE_KEYS {
+        props.remove(key);
+    }
     let mut violations = Vec::new();
     coerce_booleans(schema, &mut props, &mut violations);
     for name in read_only_properties(schema) {

@@ -191,3 +191,10 @@ pub fn as_update(mut event: Value, physical: &str, old: &Value) -> Value {
     event["OldResourceProperties"] = old.clone();
     event
 }
+
+/// The image a physical id names: `TF::Alicloud::ImageCopy` ids record the region
+/// (`cn-shanghai/m-...`), the others are the image id itself.
+pub fn image_of(physical: &str) -> String {
+    ecs_image_copy::lifecycle::PhysicalId::parse(physical)
+        .map_or_else(|| physical.to_string(), |p| p.image_id)
+}

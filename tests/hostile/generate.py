@@ -3,9 +3,10 @@
 produce. Run from anywhere: `python3 tests/hostile/generate.py`. Deterministic; commit both.
 
 `RECEIVER` in a file is replaced by the test with its loopback receiver's host:port.
-index.json maps each file to {"answer": "FAILED" | "none", "expect": [substrings]}:
-"FAILED" means exactly one FAILED answer whose Reason contains every substring; "none" means
-the event cannot be answered (no usable ResponseURL) and the handler's error contains them.
+index.json maps each file to {"answer": "FAILED" | "SUCCESS" | "none", "expect": [substrings]}:
+"FAILED" means exactly one FAILED answer whose Reason contains every substring; "SUCCESS" one
+SUCCESS answer (a Delete of nothing this handler made); "none" means the event cannot be
+answered (no usable ResponseURL) and the handler's error contains them.
 """
 import json
 import os
@@ -112,15 +113,18 @@ for value in ["Destroy", "create", "CREATE", "Update ", "Créer", "x" * 10000, "
         add(f"request-type-unknown-{len(cases)}-{envelope}", event, "FAILED", "RequestType",
             "must be Create, Update or Delete")
 for rt in ["Update", "Delete"]:
+    # A Delete naming no image this handler can have made succeeds without a call, however
+    # broken the rest is: a rollback must never fail on it.
+    answer = "SUCCESS" if rt == "Delete" else "FAILED"
     for envelope, make in (("cfn", cfn), ("ros", ros)):
         event = make(rt)
         del event["PhysicalResourceId"]
-        add(f"physical-missing-{rt}-{envelope}", event, "FAILED", "PhysicalResourceId",
-            f"is required for {rt}")
+        add(f"physical-missing-{rt}-{envelope}", event, answer,
+            *(["PhysicalResourceId", f"is required for {rt}"] if answer == "FAILED" else []))
         event = make(rt)
         event["PhysicalResourceId"] = ["m-x"]
-        add(f"physical-array-{rt}-{envelope}", event, "FAILED", "PhysicalResourceId",
-            "must be a string")
+        add(f"physical-array-{rt}-{envelope}", event, answer,
+            *(["PhysicalResourceId", "must be a string"] if answer == "FAILED" else []))
 for field in ["ResourceProperties", "OldResourceProperties"]:
     for vname, value in {"array": [1], "string": "{}", "number": 1, "bool": True}.items():
         event = cfn("Update")
@@ -241,6 +245,45 @@ for envelope, make in (("cfn", cfn), ("ros", ros)):
     add(f"update-old-missing-{envelope}", {k: v for k, v in make("Update").items()
                                            if k != "OldResourceProperties"},
         "FAILED", "OldResourceProperties")
+
+# --- The engines' own keys: limits out of range or unreadable are refused by name.
+for i, bad in enumerate([0, 3601, "1h", 1.5, True, "", " 60", -1]):
+    add(f"service-timeout-bad-{i}", cfn(props=dict(TF, ServiceTimeout=bad)), "FAILED",
+        "ServiceTimeout", "whole number of seconds from 1 to 3600")
+for i, bad in enumerate([0, 43201, "sixty", [60]]):
+    add(f"ros-timeout-bad-flat-{i}", ros(props=dict(ROS, Timeout=bad)), "FAILED",
+        "Timeout", "whole number of seconds from 1 to 43200")
+    add(f"ros-timeout-bad-nested-{i}",
+        ros(ty="ALIYUN::ROS::CustomResource",
+            props={"ServiceToken": "acs:fc:cn-hangzhou:1:functions/f", "Timeout": bad,
+                   "Parameters": dict(ROS)}),
+        "FAILED", "Timeout", "whole number of seconds from 1 to 43200")
+
+# --- Rollbacks: a Delete naming no image this handler can have made succeeds without a
+# call, whatever else it holds.
+foreign_ids = {"marker": "ecs-image-copy:create-failed",
+               "log-stream": "2026/11/23/[$LATEST]ab12cd34ef56",
+               "uuid": "c3a9e0f2-1b7d-4e8a-9f00-2b1c3d4e5f60", "empty": "",
+               "oversized": "m-" + "a" * 300, "qualified-bad-region": "CN/m-abcdef1"}
+foreign_props = {"empty": {}, "typo": dict(TF, SourceImageID="m-x"), "garbage": {"a": [1, {"b": None}]},
+                 "bad-timeout": dict(TF, ServiceTimeout="never")}
+for id_name, physical in foreign_ids.items():
+    for props_name, props in foreign_props.items():
+        for envelope, make in (("cfn", cfn), ("ros", ros)):
+            add(f"rollback-{id_name}-{props_name}-{envelope}",
+                make("Delete", props=props, PhysicalResourceId=physical), "SUCCESS")
+for ty in ["AWS::S3::Bucket", "Custom::Unrelated"]:
+    add(f"rollback-marker-type-{ty.replace(':', '')}",
+        cfn("Delete", ty=ty, props={}, PhysicalResourceId="ecs-image-copy:create-failed"),
+        "SUCCESS")
+add("rollback-marker-props-not-object",
+    cfn("Delete", PhysicalResourceId="ecs-image-copy:create-failed", ResourceProperties=[1]),
+    "SUCCESS")
+# A real image id, but of a type this function never creates anything for: nothing of ours.
+add("delete-real-id-foreign-type", cfn("Delete", ty="AWS::S3::Bucket", props={}), "SUCCESS")
+# A real image id whose properties do not say where it is: the one Delete that must fail.
+add("delete-real-id-no-region", cfn("Delete", props={}), "FAILED",
+    "identify neither", "cannot be told")
 
 shutil.rmtree(CASES, ignore_errors=True)
 os.makedirs(CASES)

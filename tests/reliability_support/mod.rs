@@ -346,7 +346,7 @@ async fn drive(
                     return Err(format!("a failed update changed the id: {answer:?}"));
                 }
                 let copies: Vec<_> = ecs.images().into_iter().filter(|i| i.is_copy).collect();
-                if copies.len() != 1 || copies[0].image_id != current {
+                if copies.len() != 1 || copies[0].image_id != crate::common::image_of(&current) {
                     return Err(format!("a failed replacement left copies: {copies:?}"));
                 }
             }
@@ -354,7 +354,9 @@ async fn drive(
                 if answer.physical != current {
                     return Err(format!("{kind:?} update changed the id: {answer:?}"));
                 }
-                let image = ecs.image(&current).ok_or("updated image vanished")?;
+                let image = ecs
+                    .image(&crate::common::image_of(&current))
+                    .ok_or("updated image vanished")?;
                 if matches!(kind, UpdateKind::InPlace)
                     && image.name.as_deref() != Some("web-server-v2")
                 {
@@ -369,7 +371,7 @@ async fn drive(
 }
 
 fn available(ecs: &Control, image_id: &str) -> Result<(), String> {
-    match ecs.image(image_id) {
+    match ecs.image(&crate::common::image_of(image_id)) {
         Some(i) if i.status == ecs_image_copy::emulator::ImageStatus::Available => Ok(()),
         other => Err(format!("SUCCESS for {image_id} but the image is {other:?}")),
     }
@@ -385,7 +387,7 @@ async fn delete(
 ) -> Result<(), String> {
     let snapshots = rig
         .ecs()
-        .image(physical)
+        .image(&crate::common::image_of(physical))
         .map(|i| i.snapshot_ids)
         .unwrap_or_default();
     let mut event = rig.event(plan.envelope, "Delete", plan.resource_type, props);
@@ -394,7 +396,11 @@ async fn delete(
     if answer.status != "SUCCESS" || answer.physical != physical {
         return Err(format!("delete of {physical} answered {answer:?}"));
     }
-    if rig.ecs().image(physical).is_some() {
+    if rig
+        .ecs()
+        .image(&crate::common::image_of(physical))
+        .is_some()
+    {
         return Err(format!("SUCCESS delete but {physical} still exists"));
     }
     if plan.delete_auto_snapshot {

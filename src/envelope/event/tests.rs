@@ -149,7 +149,7 @@ fn the_answer_target_of_a_broken_event_keeps_what_could_be_read() {
     let mut v = cfn_create();
     v["RequestType"] = json!(null);
     match parse(&bytes(&v)) {
-        Err(Rejected::Invalid { target, error }) => {
+        Err(Rejected::Invalid { target, error, .. }) => {
             assert_eq!(error.to_string(), "RequestType: is required");
             assert_eq!(target.request_id, "unique-id-1");
             assert_eq!(target.logical_resource_id, "Copy");

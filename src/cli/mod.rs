@@ -1,5 +1,7 @@
 //! The command line: everything the binary does when it is not a Lambda bootstrap.
 
+mod emulated;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -8,10 +10,11 @@ use clap::{Parser, Subcommand};
 use serde_json::Value;
 use tokio::time::Instant;
 
-use crate::emulator::{self, Emulator, EmulatorConfig, SourceImage};
+use crate::emulator::{self, SourceImage};
+use crate::envelope::Status;
 use crate::handler::{HandleError, Handler};
-use crate::receiver::Receiver;
 use crate::settings::Settings;
+use emulated::EmulatedRun;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -30,6 +33,7 @@ struct Cli {
 enum Command {
     /// Handle one custom-resource event: copy (or update, or delete), then deliver the answer
     /// to the event's ResponseURL and print it as the last line of stdout.
+    #[command(after_help = INVOKE_EXIT_STATUS)]
     Invoke(InvokeArgs),
     /// Run the ECS emulator on 127.0.0.1 until interrupted; its endpoint URL is the first line printed.
     Emulator(EmulatorArgs),
@@ -47,8 +51,10 @@ struct InvokeArgs {
     /// a whole lifecycle in one command.
     #[arg(required = true, value_name = "EVENT_FILE")]
     events: Vec<String>,
-    /// Run against an in-process ECS emulator holding the events' images. The default when
-    /// no Alibaba Cloud credentials are configured.
+    /// Run against an in-process ECS emulator holding the events' images instead of Alibaba
+    /// Cloud, and deliver answers whose ResponseURL is not on this machine to a local
+    /// receiver. Never implied: without it and without credentials the stack is answered
+    /// FAILED naming the missing variables, as on Lambda.
     #[arg(long)]
     emulator: bool,
     /// Deadline in seconds, counted from process start (Lambda allows at most 900).
@@ -96,6 +102,16 @@ struct ServeArgs {
     #[arg(long, default_value_t = 900.0, value_parser = positive_seconds)]
     timeout: f64,
 }
+
+const INVOKE_EXIT_STATUS: &str = "Exit status:\n  \
+    0  every answer was delivered and said SUCCESS\n  \
+    3  every answer was delivered, at least one said FAILED\n  \
+    1  an answer could not be delivered (or the event names no ResponseURL)\n  \
+    2  usage error: bad arguments or an unreadable event file";
+
+/// `invoke`'s exit status: see [`INVOKE_EXIT_STATUS`].
+const EXIT_FAILED_DELIVERED: u8 = 3;
+const EXIT_USAGE: u8 = 2;
 
 /// Function Compute's default port for a custom runtime.
 const FC_DEFAULT_PORT: u16 = 9000;
@@ -165,11 +181,16 @@ async fn invoke(started: Instant, args: InvokeArgs) -> ExitCode {
     for path in &args.events {
         match read_event(path) {
             Ok(raw) => events.push(raw),
-            Err(e) => return fail(e),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(EXIT_USAGE);
+            }
         }
     }
     let mut settings = Settings::load().await;
-    let emulated = if args.emulator || matches!(settings.credentials, Ok(None)) {
+    // Only when asked: a run that quietly went to an emulator would answer a real stack
+    // SUCCESS for a copy that never happened.
+    let emulated = if args.emulator {
         match EmulatedRun::start(&events, &mut settings).await {
             Ok(run) => Some(run),
             Err(e) => return fail(e),
@@ -179,6 +200,7 @@ async fn invoke(started: Instant, args: InvokeArgs) -> ExitCode {
     };
     let handler = Handler::new(settings);
     let mut previous_id: Option<String> = None;
+    let mut any_failed = false;
     for (i, raw) in events.into_iter().enumerate() {
         let raw = match &emulated {
             Some(run) => run.prepare(raw, previous_id.as_deref()),
@@ -187,6 +209,7 @@ async fn invoke(started: Instant, args: InvokeArgs) -> ExitCode {
         match handler.handle(&raw, deadline).await {
             Ok(handled) => {
                 println!("{}", handled.body.json);
+                any_failed |= handled.body.status == Status::Failed;
                 let answer: Value = serde_json::from_str(&handled.body.json).unwrap_or_default();
                 previous_id = answer["PhysicalResourceId"].as_str().map(str::to_string);
             }
@@ -200,7 +223,11 @@ async fn invoke(started: Instant, args: InvokeArgs) -> ExitCode {
             Err(e @ HandleError::HandedOver { .. }) => eprintln!("note: event {}: {e}", i + 1),
         }
     }
-    ExitCode::SUCCESS
+    if any_failed {
+        ExitCode::from(EXIT_FAILED_DELIVERED)
+    } else {
+        ExitCode::SUCCESS
+    }
 }
 
 fn read_event(path: &str) -> Result<Vec<u8>, String> {
@@ -211,136 +238,6 @@ fn read_event(path: &str) -> Result<Vec<u8>, String> {
         Ok(buf)
     } else {
         std::fs::read(path).map_err(|e| format!("reading the event file {path}: {e}"))
-    }
-}
-
-/// An in-process emulator, and a local answer receiver, for an `invoke` with no cloud.
-struct EmulatedRun {
-    /// Kept alive for the run.
-    _emulator: Emulator,
-    receiver: Receiver,
-}
-
-/// Where the copy lands in emulator mode when the environment names no region.
-const EMULATED_DEFAULT_REGION: &str = "cn-shanghai";
-
-fn text(v: &Value, key: &str) -> Option<String> {
-    v.get(key).and_then(Value::as_str).map(str::to_string)
-}
-
-impl EmulatedRun {
-    /// Starts an emulator that holds every source image the events name (and, when the
-    /// events start with no Create, the copy they act on).
-    async fn start(events: &[Vec<u8>], settings: &mut Settings) -> Result<Self, String> {
-        let mut config = EmulatorConfig {
-            realism: emulator::Realism::from_env().map_err(|e| e.to_string())?,
-            ..EmulatorConfig::default()
-        };
-        let region = settings
-            .region_id
-            .get_or_insert_with(|| EMULATED_DEFAULT_REGION.to_string())
-            .clone();
-        let parsed: Vec<Value> = events
-            .iter()
-            .filter_map(|raw| serde_json::from_slice(raw).ok())
-            .collect();
-        let has_create = parsed.iter().any(|e| e["RequestType"] == "Create");
-        for event in &parsed {
-            let props = crate::handler::effective_properties(&event["ResourceProperties"]);
-            let source_region = text(&props, "SourceRegionId")
-                .or_else(|| text(event, "RegionId"))
-                .unwrap_or_else(|| region.clone());
-            let destination = text(&props, "DestinationRegionId").unwrap_or_else(|| region.clone());
-            for r in [&source_region, &destination] {
-                if !config.regions.contains(r) {
-                    config.regions.push(r.clone());
-                }
-            }
-            let mut hold = |image_id: String, region_id: String| {
-                if !config.images.iter().any(|i| i.image_id == image_id) {
-                    config.images.push(SourceImage {
-                        image_id,
-                        region_id,
-                        name: None,
-                    });
-                }
-            };
-            if let Some(id) = text(&props, "ImageId").or_else(|| text(&props, "SourceImageId")) {
-                hold(id, source_region);
-            }
-            if let Some(id) = text(event, "PhysicalResourceId") {
-                if !has_create && !crate::lifecycle::is_foreign_physical_id(&id) {
-                    hold(id, destination);
-                }
-            }
-        }
-        let emulator = Emulator::start(config.clone(), 0)
-            .await
-            .map_err(|e| format!("starting the emulator: {e}"))?;
-        let receiver = Receiver::start()
-            .await
-            .map_err(|e| format!("starting the local answer receiver: {e}"))?;
-        eprintln!(
-            "note: running against the in-process ECS emulator at {}",
-            emulator.endpoint()
-        );
-        settings.credentials = Ok(Some(crate::ecs::Credentials::new(
-            config.access_key_id.clone(),
-            config.access_key_secret.clone(),
-            config.security_token.clone(),
-        )));
-        settings.ecs_endpoints = crate::ecs::Endpoints::with_override(&emulator.endpoint());
-        Ok(EmulatedRun {
-            _emulator: emulator,
-            receiver,
-        })
-    }
-
-    /// Points an unreachable ResponseURL at the local receiver and, in a sequence, makes an
-    /// Update or Delete act on the copy the previous event answered with.
-    fn prepare(&self, raw: Vec<u8>, previous_id: Option<&str>) -> Vec<u8> {
-        let Ok(Value::Object(mut event)) = serde_json::from_slice::<Value>(&raw) else {
-            return raw;
-        };
-        if let (Some(id), Some(Value::String(_))) = (previous_id, event.get("PhysicalResourceId")) {
-            if event.get("RequestType").and_then(Value::as_str) != Some("Create") {
-                eprintln!("note: acting on {id}, the PhysicalResourceId of the previous answer");
-                event.insert("PhysicalResourceId".into(), Value::String(id.to_string()));
-            }
-        }
-        if let Some(url) = event.get("ResponseURL").and_then(Value::as_str) {
-            if !is_loopback_url(url) && url.contains("://") {
-                let path = url
-                    .split_once("://")
-                    .and_then(|(_, rest)| rest.find('/').map(|i| rest[i..].to_string()))
-                    .unwrap_or_else(|| "/".to_string());
-                let local = self.receiver.url(&path);
-                eprintln!(
-                    "note: the event's ResponseURL ({}) cannot be reached from an emulator run; \
-                     the answer goes to a local receiver at {} instead",
-                    crate::envelope::redact_url(url),
-                    crate::envelope::redact_url(&local)
-                );
-                event.insert("ResponseURL".into(), Value::String(local));
-            }
-        }
-        serde_json::to_vec(&Value::Object(event)).unwrap_or(raw)
-    }
-}
-
-/// Whether `url` points at this machine: a loopback address or `localhost`.
-fn is_loopback_url(url: &str) -> bool {
-    let Ok(url) = reqwest::Url::parse(url) else {
-        return false;
-    };
-    match url.host_str() {
-        Some("localhost") => true,
-        Some(host) => host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback()),
-        None => false,
     }
 }
 
@@ -372,29 +269,5 @@ fn schema(args: SchemaArgs) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(e) => fail(format!("writing schemas to {}: {e}", args.out.display())),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::is_loopback_url;
-
-    #[test]
-    fn only_this_machine_counts_as_loopback() {
-        for url in [
-            "http://127.0.0.1:9/cb",
-            "http://127.8.0.1/",
-            "http://localhost:80/x?y",
-            "http://[::1]:5/",
-        ] {
-            assert!(is_loopback_url(url), "{url}");
-        }
-        for url in [
-            "https://localhost.example.com/",
-            "https://s3.amazonaws.com/127.0.0.1",
-            "not a url",
-        ] {
-            assert!(!is_loopback_url(url), "{url}");
-        }
     }
 }

@@ -27,7 +27,7 @@ fn handler() -> &'static Handler {
             Settings {
                 credentials: Ok(Some(credentials)),
                 region_id: Some("cn-shanghai".into()),
-                ecs_endpoint: None,
+                ecs_endpoints: Endpoints::with_override("http://127.0.0.1:9"),
                 ros_timeout: Duration::from_secs(600),
                 handover: None,
             },

@@ -81,7 +81,7 @@ async fn a_failed_copy_is_removed_and_still_named_for_the_rollback() {
     );
     // Named all the same: a copy ECS does not list yet would look just like this one.
     let physical = answer["PhysicalResourceId"].as_str().unwrap().to_string();
-    assert!(physical.starts_with("m-"), "{answer}");
+    assert!(image_of(&physical).starts_with("m-"), "{answer}");
 
     // The rollback Delete finds it gone (not listed, and not there to cancel) and succeeds.
     world.ecs().clear_calls();

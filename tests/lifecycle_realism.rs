@@ -136,7 +136,10 @@ async fn a_create_that_gives_up_before_its_copy_is_listed_cancels_and_names_it()
     );
     // DescribeImages never listed it, yet CancelCopyImage found and stopped it.
     let physical = answer["PhysicalResourceId"].as_str().unwrap().to_string();
-    assert!(image_of(&physical).starts_with("m-"), "the copy is named: {answer}");
+    assert!(
+        image_of(&physical).starts_with("m-"),
+        "the copy is named: {answer}"
+    );
     assert_eq!(world.calls("CancelCopyImage"), 1);
     assert_eq!(error_codes(&world, "CancelCopyImage"), Vec::<String>::new());
     assert!(copies(&world).is_empty(), "{:?}", copies(&world));

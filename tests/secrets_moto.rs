@@ -164,8 +164,10 @@ async fn create_with(secret: &str, store: &str) {
     assert_eq!(output.status.code(), Some(0), "{stderr}");
     let answer = answer(&output, &receiver).await;
     assert_eq!(answer["Status"], "SUCCESS", "{answer}");
-    let image_id = answer["PhysicalResourceId"].as_str().unwrap();
-    assert!(emulator.control().image(image_id).is_some(), "{image_id}");
+    let physical = answer["PhysicalResourceId"].as_str().unwrap();
+    let image_id = ecs_image_copy::lifecycle::PhysicalId::parse(physical)
+        .map_or_else(|| physical.to_string(), |p| p.image_id);
+    assert!(emulator.control().image(&image_id).is_some(), "{physical}");
     assert!(
         stderr.contains(&format!("credentials read from {store}")),
         "{stderr}"

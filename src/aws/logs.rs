@@ -38,6 +38,7 @@ use serde_json::{json, Value};
 use tokio::time::Instant;
 use tracing::Instrument;
 
+use super::secrets::xml_element;
 use super::{endpoint_url, sigv4_headers, AwsCredentials, SigningError};
 use crate::logging::capture::{self, CapturedLine};
 
@@ -281,7 +282,8 @@ fn report_rejected(answer: &Value) {
 }
 
 /// AWS JSON errors: `{"__type": "ResourceNotFoundException", "message": "..."}`, the type
-/// maybe with a namespace prefix (`com.amazonaws...#Code`).
+/// maybe with a namespace prefix (`com.amazonaws...#Code`); the XML `<Code>`/`<Message>` form
+/// of an authentication error (moto answers so) is read too.
 fn refusal(action: &'static str, status: u16, body: &str) -> ShipError {
     #[derive(Deserialize)]
     struct AwsError {
@@ -290,9 +292,10 @@ fn refusal(action: &'static str, status: u16, body: &str) -> ShipError {
         #[serde(alias = "Message")]
         message: Option<String>,
     }
-    let (code, message) = serde_json::from_str::<AwsError>(body)
-        .map(|e| (e.kind, e.message))
-        .unwrap_or((None, None));
+    let (code, message) = match serde_json::from_str::<AwsError>(body) {
+        Ok(error) => (error.kind, error.message),
+        Err(_) => (xml_element(body, "Code"), xml_element(body, "Message")),
+    };
     let code = code
         .map(|kind| kind.rsplit('#').next().unwrap_or(&kind).to_string())
         .unwrap_or_else(|| "no error code".to_string());

@@ -355,3 +355,26 @@ async fn work_that_logs_nothing_calls_nothing() {
     assert_eq!(answer, 7);
     assert!(fake.actions().is_empty());
 }
+
+#[test]
+fn refusals_name_the_code_in_json_and_in_xml() {
+    let json = refusal(
+        "PutLogEvents",
+        400,
+        r#"{"__type":"com.amazonaws.logs#ThrottlingException","message":"Rate exceeded"}"#,
+    );
+    assert_eq!(
+        json.to_string(),
+        "CloudWatch Logs refused PutLogEvents (HTTP 400 ThrottlingException): Rate exceeded"
+    );
+    let xml = refusal(
+        "CreateLogGroup",
+        403,
+        "<?xml version=\"1.0\"?><ErrorResponse><Error><Code>AccessDenied</Code><Message>not allowed</Message></Error></ErrorResponse>",
+    );
+    assert_eq!(xml.code(), Some("AccessDenied"));
+    assert!(
+        xml.to_string().ends_with("AccessDenied): not allowed"),
+        "{xml}"
+    );
+}

@@ -221,9 +221,10 @@ def registry_handler_section(w, reg):
       "a CloudWatch Logs stand-in on loopback for the shipped log lines. Time = the HandlerRequest handed out by "
       "the Runtime API → its ProgressEvent posted back. Per round: a CREATE with an invalid property (FAILED "
       "InvalidRequest before any ECS call: the handler's own cost), a CREATE (`CopyImage`, IN_PROGRESS at once) "
-      "and its first callback (one `DescribeImages`). At `RUST_LOG=warn` a good request logs nothing, so "
-      "nothing is shipped; at `info` every invocation ships its lines (one `PutLogEvents`, plus the group "
-      "and stream the first time) before answering. Target: median ≤ 5 ms excluding ECS round trips.\n")
+      "and its first callback (one `DescribeImages`). At `RUST_LOG=warn` these requests log nothing, so "
+      "nothing is shipped; at `info` every invocation ships its lines before answering (one `PutLogEvents` "
+      "round trip on loopback; against AWS, where the first put of a resource also creates its stream, the "
+      "round trip is the network's). Target: median ≤ 5 ms excluding ECS round trips.\n")
     w("| log level | request | n | median | p99 |")
     w("|---|---|---:|---:|---:|")
     for level, r in reg.items():

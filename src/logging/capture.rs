@@ -123,38 +123,58 @@ fn format_line(event: &Event<'_>, json: bool) -> String {
         object.insert("level".into(), level.into());
         object.insert("message".into(), fields.message.into());
         for (name, value) in fields.others {
-            object.insert(name, value.into());
+            object.insert(name, value);
         }
         serde_json::Value::Object(object).to_string()
     } else {
         let mut line = format!("{level} {}", fields.message);
         for (name, value) in fields.others {
-            let _ = write!(line, " {name}={value}");
+            match value {
+                serde_json::Value::String(text) => write!(line, " {name}={text}"),
+                other => write!(line, " {name}={other}"),
+            }
+            .expect("writing to a String cannot fail");
         }
         line
     }
 }
 
+/// The event's fields: numbers and booleans stay typed for JSON lines.
 #[derive(Default)]
 struct Fields {
     message: String,
-    others: Vec<(String, String)>,
+    others: Vec<(String, serde_json::Value)>,
 }
 
 impl Visit for Fields {
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.record(field, value.into());
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.record(field, value.into());
+    }
+
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.record(field, value.into());
+    }
+
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.record(field, value.to_string());
+        self.record(field, value.into());
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.record(field, format!("{value:?}"));
+        self.record(field, format!("{value:?}").into());
     }
 }
 
 impl Fields {
-    fn record(&mut self, field: &Field, value: String) {
+    fn record(&mut self, field: &Field, value: serde_json::Value) {
         if field.name() == "message" {
-            self.message = value;
+            self.message = match value {
+                serde_json::Value::String(text) => text,
+                other => other.to_string(),
+            };
         } else {
             self.others.push((field.name().to_string(), value));
         }
@@ -200,12 +220,20 @@ mod tests {
     fn json_lines_carry_level_message_and_fields() {
         let _guard = tracing::subscriber::set_default(subscriber(true));
         let span = capture_span();
-        span.in_scope(|| tracing::error!(status = 400, "refused"));
+        span.in_scope(|| {
+            tracing::error!(status = 400, retried = true, code = "Throttling", "refused")
+        });
         let lines = take_lines(&span);
         let line: serde_json::Value = serde_json::from_str(&lines[0].message).unwrap();
         assert_eq!(
             line,
-            serde_json::json!({"level": "ERROR", "message": "refused", "status": "400"})
+            serde_json::json!({
+                "level": "ERROR",
+                "message": "refused",
+                "status": 400,
+                "retried": true,
+                "code": "Throttling"
+            })
         );
         assert!(lines[0].timestamp_ms > 1_700_000_000_000);
     }

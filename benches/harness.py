@@ -5,7 +5,7 @@ emulator as its own process (`ecs-image-copy emulator`), and the function under 
 as a Lambda bootstrap with AWS_LAMBDA_RUNTIME_API pointing here. Both functions are driven
 identically; results go to a JSON file that scripts/bench turns into BENCHMARKS.md.
 
-    harness.py BINARY OUT.json [--smoke] [--secret-only]
+    harness.py BINARY OUT.json [--smoke] [--secret-only | --registry-only]
 """
 
 import json
@@ -54,6 +54,7 @@ class Runtime:
         self.responses = queue.Queue()
         self.first_next = queue.Queue()
         self.handed_at = {}
+        self.responded_at = {}
         runtime = self
 
         class Handler(QuietHandler):
@@ -83,8 +84,11 @@ class Runtime:
                 self.wfile.write(data)
 
             def do_POST(self):
+                arrived = time.perf_counter()
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length)
+                # /2018-06-01/runtime/invocation/{id}/response
+                runtime.responded_at[self.path.rstrip("/").split("/")[-2]] = arrived
                 self.send_response(202)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
@@ -326,6 +330,96 @@ def lifecycle(function, receiver, endpoint):
     return function.stop(runtime), took_create, idle, end
 
 
+class CloudWatchLogs:
+    """CloudWatch Logs on loopback for the registry handler's log shipping: accepts every call
+    (PutLogEvents, CreateLogGroup, CreateLogStream) and counts the PutLogEvents."""
+
+    def __init__(self):
+        self.puts = 0
+        logs = self
+
+        class Handler(QuietHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                logs.puts += self.headers.get("X-Amz-Target", "").endswith(".PutLogEvents")
+                data = b"{}"
+                self.send_response(200)
+                self.send_header("Content-Type", "application/x-amz-json-1.1")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = serve(Handler)
+        self.base = "http://127.0.0.1:%d" % self.server.server_address[1]
+
+
+def registry_request(action, model, bearer, context=None, log_group=True):
+    """A resource-provider HandlerRequest as CloudFormation sends it."""
+    data = {
+        "callerCredentials": {"accessKeyId": "ASIACALLER", "secretAccessKey": "caller-secret", "sessionToken": "t"},
+        "providerCredentials": {"accessKeyId": "ASIAPROVIDER", "secretAccessKey": "provider-secret",
+                                "sessionToken": "t"},
+        "logicalResourceId": "Copy",
+        "resourceProperties": model,
+        "typeConfiguration": {"AccessKeyId": KEY_ID, "AccessKeySecret": SECRET, "RegionId": DEST_REGION},
+    }
+    if log_group:
+        data["providerLogGroupName"] = "tf-alicloud-imagecopy-logs"
+    request = {"action": action, "awsAccountId": "123456789012", "bearerToken": bearer, "region": "us-east-1",
+               "resourceType": "TF::Alicloud::ImageCopy",
+               "stackId": "arn:aws:cloudformation:us-east-1:123456789012:stack/bench/1", "requestData": data}
+    if context is not None:
+        request["callbackContext"] = context
+    return request
+
+
+def provider_invoke(runtime, request, timeout=60):
+    """One HandlerRequest; returns (seconds event handed out → ProgressEvent returned, event)."""
+    request_id = str(uuid.uuid4())
+    runtime.events.put((request_id, request))
+    path, body = runtime.responses.get(timeout=timeout)
+    assert request_id in path, (path, request_id)
+    return runtime.responded_at.pop(request_id) - runtime.handed_at.pop(request_id), json.loads(body)
+
+
+def registry(binary, endpoint, rounds, log_level):
+    """The warm registry handler, one process: per round, a CREATE with an invalid property
+    (answered before any ECS call), a CREATE (CopyImage, answered IN_PROGRESS at once) and
+    its first callback (one DescribeImages), with log shipping to a loopback CloudWatch Logs
+    at `log_level`. Time = the event handed out by the Runtime API → its ProgressEvent back."""
+    logs = CloudWatchLogs()
+    function = Function("ecs-image-copy", [os.path.abspath(binary)])
+    runtime = Runtime()
+    env = dict(function_env(runtime, endpoint), RUST_LOG=log_level, AWS_ENDPOINT_URL_CLOUDWATCH_LOGS=logs.base)
+    function.spawn(env)
+    props = {k: v for k, v in load_event("cfn-tf-create.json")["ResourceProperties"].items() if k != "ServiceToken"}
+    samples = {"invalid": [], "create": [], "callback": []}
+    for i in range(rounds):
+        took, event = provider_invoke(runtime, registry_request("CREATE", dict(props, SourceImageId=""),
+                                                                "bench-invalid-%d" % i))
+        if "status" not in event:
+            # A binary without the resource-provider entry took it for a custom-resource event.
+            function.stop(runtime)
+            return {"missing": "this binary does not answer resource-provider requests: %s" % json.dumps(event)[:200]}
+        assert event["status"] == "FAILED" and event["errorCode"] == "InvalidRequest", event
+        samples["invalid"].append(took)
+        bearer = "bench-create-%d" % i
+        model = dict(props, ImageName="bench-registry-%d" % i)
+        took, event = provider_invoke(runtime, registry_request("CREATE", model, bearer))
+        assert event["status"] == "IN_PROGRESS", event
+        samples["create"].append(took)
+        took, event = provider_invoke(runtime, registry_request("CREATE", event["resourceModel"], bearer,
+                                                                context=event["callbackContext"]))
+        assert event["status"] in ("IN_PROGRESS", "SUCCESS"), event
+        samples["callback"].append(took)
+    function.stop(runtime)
+    result = {kind: summary(s) for kind, s in samples.items()}
+    result["all"] = summary([t for s in samples.values() for t in s])
+    result["log_level"] = log_level
+    result["put_log_events"] = logs.puts
+    return result
+
+
 def summary(samples):
     ordered = sorted(samples)
     p99 = ordered[min(len(ordered) - 1, int(round(0.99 * (len(ordered) - 1))))]
@@ -336,6 +430,18 @@ def summary(samples):
 def main():
     binary, out = sys.argv[1], sys.argv[2]
     smoke = "--smoke" in sys.argv
+    if "--registry-only" in sys.argv:
+        # Just the registry handler's per-invocation time (no baseline needed).
+        emulator, endpoint = start_emulator(binary, 2, [])
+        try:
+            result = {level: registry(binary, endpoint, 5 if smoke else 300, level) for level in ("warn", "info")}
+        finally:
+            emulator.terminate()
+            emulator.wait()
+        print(json.dumps(result, indent=2))
+        with open(out, "w") as fh:
+            json.dump({"registry": result}, fh, indent=2)
+        return
     if "--secret-only" in sys.argv:
         # Just what the credentials' secret adds to a cold start (no baseline needed).
         emulator, endpoint = start_emulator(binary, 2, [])
@@ -370,6 +476,13 @@ def main():
         print("cold start:", {k: round(v["median_ms"], 2) for k, v in results["cold_start"].items()}, flush=True)
         results["cold_start_secret"] = cold_start_secret(binary, endpoint, cold_runs)
         print("cold start, AccessKey from Secrets Manager: +%.2f ms (median)" % results["cold_start_secret"]["added_median_ms"], flush=True)
+
+        # The registry handler (resource-provider protocol), warm: RUST_LOG=warn (nothing to
+        # ship for a good request) and info (every invocation ships its lines).
+        results["registry"] = {level: registry(binary, endpoint, 5 if smoke else 300, level)
+                               for level in ("warn", "info")}
+        print("registry handler: %s" % {level: round(r["all"]["median_ms"], 3) if "all" in r else r["missing"]
+                                        for level, r in results["registry"].items()}, flush=True)
 
         results["overhead"] = {}
         offset = 0

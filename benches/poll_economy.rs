@@ -3,10 +3,16 @@
 //! Replays [`PollSchedule`] and Terraform's `alicloud_image_copy` schedule against modelled
 //! copies and prints a Markdown table (one row per copy) for `BENCHMARKS.md`:
 //! `DescribeImages` calls and detection lag (image `Available` → first poll that sees it).
+//! Then, after a `SECTION registry` line, the registry path (`TF::Alicloud::ImageCopy` as a
+//! resource-provider type) against the custom-resource waiter, and after `SECTION cost` what
+//! a user pays per copy on each path (`cost.rs`).
 //!
 //! The model: `queued` copies ahead of ours each take as long as ours; while they run ours is
 //! `Waiting`, then `Creating` for `copy` seconds with progress following a curve, then
 //! `Available`. The lag target is max(3 s, 2 % of the copy's own `Creating` time).
+
+#[path = "poll_economy/cost.rs"]
+mod cost;
 
 use std::time::Duration;
 
@@ -94,9 +100,31 @@ struct Outcome {
     lag: f64,
 }
 
-fn ours(copy: &Copy) -> Outcome {
+/// How a delay from the schedule becomes the time to the next poll.
+#[derive(Clone, Copy)]
+enum Delays {
+    /// The custom-resource waiter sleeps exactly the schedule's delay.
+    Exact,
+    /// A registry callback: `callbackDelaySeconds` is whole seconds, rounded up (P1's
+    /// provider entry), and the engine calls back after it. Any latency the engine adds to a
+    /// callback is not modelled.
+    WholeSecondsUp,
+}
+
+impl Delays {
+    fn apply(self, delay: Duration) -> f64 {
+        match self {
+            Delays::Exact => delay.as_secs_f64(),
+            Delays::WholeSecondsUp => delay.as_secs_f64().ceil(),
+        }
+    }
+}
+
+/// `PollSchedule` driving one copy: for the waiter, `calls` are its `DescribeImages` calls;
+/// for the registry path, its callbacks (each polls once). `lag` counts from `Available`.
+fn ours(copy: &Copy, delays: Delays) -> Outcome {
     let mut schedule = PollSchedule::new();
-    let mut t = schedule.first_delay().as_secs_f64();
+    let mut t = delays.apply(schedule.first_delay());
     let mut calls = 0;
     loop {
         calls += 1;
@@ -108,9 +136,7 @@ fn ours(copy: &Copy) -> Outcome {
                 }
             }
             Some(observed) => {
-                t += schedule
-                    .next_delay(Duration::from_secs_f64(t), observed)
-                    .as_secs_f64();
+                t += delays.apply(schedule.next_delay(Duration::from_secs_f64(t), observed));
             }
         }
         assert!(calls < 100_000, "runaway schedule");
@@ -150,7 +176,7 @@ fn main() {
                     duration: minutes * 60.0,
                     queued,
                 };
-                let (a, b) = (ours(&copy), terraform(&copy));
+                let (a, b) = (ours(&copy, Delays::Exact), terraform(&copy));
                 let calls_met = a.calls < b.calls;
                 let lag_met = a.lag <= copy.lag_target() + 1e-9;
                 rows += 1;
@@ -181,4 +207,88 @@ fn main() {
     println!(
         "SUMMARY rows={rows} fewer_calls={fewer_calls} lag_met={lag_ok} calls_ours={ours_total} calls_terraform={tf_total}"
     );
+    registry();
+    cost::table(
+        |copy| ours(copy, Delays::Exact),
+        |copy| ours(copy, Delays::WholeSecondsUp),
+    );
+}
+
+fn copies() -> impl Iterator<Item = Copy> {
+    [1.0, 10.0, 60.0].into_iter().flat_map(|minutes| {
+        Shape::ALL.into_iter().flat_map(move |curve| {
+            (0..=3).map(move |queued| Copy {
+                curve,
+                duration: minutes * 60.0,
+                queued,
+            })
+        })
+    })
+}
+
+/// The registry path against the custom-resource waiter. CREATE calls `CopyImage` and
+/// answers IN_PROGRESS with `callbackDelaySeconds` = ⌈first delay⌉; each callback makes one
+/// `DescribeImages` and answers again with ⌈next delay⌉ until it sees `Available`. The
+/// waiter (one Lambda invocation, handed over when it runs out of time) sleeps the exact
+/// delays. Targets: no more callbacks than the waiter's `DescribeImages` calls, and a lag
+/// within max(3 s, 2 % of the copy).
+fn registry() {
+    println!();
+    println!("SECTION registry");
+    println!("| copy | progress | queued ahead | waiter DescribeImages | registry callbacks | registry ECS calls | callbacks/waiter | lag waiter | lag registry | lag target | met |");
+    println!("|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|");
+    let (mut rows, mut calls_ok, mut lag_ok) = (0, 0, 0);
+    let (mut waiter_total, mut callbacks_total) = (0u64, 0u64);
+    // The two paths differ only in the rounding, so every miss the waiter does not share
+    // is the rounding's.
+    let mut rounding_misses = Vec::new();
+    let mut calls_missed_by_rounding = 0;
+    for copy in copies() {
+        let waiter = ours(&copy, Delays::Exact);
+        let registry = ours(&copy, Delays::WholeSecondsUp);
+        let calls_met = registry.calls <= waiter.calls;
+        let lag_met = registry.lag <= copy.lag_target() + 1e-9;
+        if !lag_met && waiter.lag <= copy.lag_target() + 1e-9 {
+            rounding_misses.push(format!(
+                "{} min {} queued {}",
+                copy.duration / 60.0,
+                copy.curve.name(),
+                copy.queued
+            ));
+        }
+        calls_missed_by_rounding += u32::from(!calls_met);
+        rows += 1;
+        calls_ok += u32::from(calls_met);
+        lag_ok += u32::from(lag_met);
+        waiter_total += u64::from(waiter.calls);
+        callbacks_total += u64::from(registry.calls);
+        let met = match (calls_met, lag_met) {
+            (true, true) => "yes",
+            (false, true) => "lag only",
+            (true, false) => "calls only",
+            (false, false) => "no",
+        };
+        println!(
+            "| {} min | {} | {} | {} | {} | {} | {:.2} | {:.1} s | {:.1} s | {:.1} s | {met} |",
+            copy.duration / 60.0,
+            copy.curve.name(),
+            copy.queued,
+            waiter.calls,
+            registry.calls,
+            // CopyImage in CREATE, then one DescribeImages per callback.
+            registry.calls + 1,
+            f64::from(registry.calls) / f64::from(waiter.calls),
+            waiter.lag,
+            registry.lag,
+            copy.lag_target(),
+        );
+    }
+    println!();
+    println!(
+        "REGISTRY rows={rows} callbacks_within_waiter={calls_ok} lag_met={lag_ok} callbacks={callbacks_total} waiter_calls={waiter_total} calls_missed_by_rounding={calls_missed_by_rounding} lag_missed_by_rounding={}",
+        rounding_misses.len()
+    );
+    for miss in rounding_misses {
+        println!("ROUNDING_MISS {miss}");
+    }
 }

@@ -41,6 +41,10 @@ def main():
     def median_of(key, field):
         values = sorted(r[key][field] for r in runs_o)
         return values[len(values) // 2] / 1024 if values else float("nan")
+    # poll.md: the waiter-vs-Terraform table, then "SECTION registry" and "SECTION cost".
+    sections = poll.split("\nSECTION ")
+    poll = sections[0]
+    named = {part.split("\n", 1)[0].strip(): part for part in sections[1:]}
     summary = [line for line in poll.splitlines() if line.startswith("SUMMARY")][0]
     fields = dict(kv.split("=") for kv in summary.split()[1:])
     table = "\n".join(line for line in poll.splitlines() if line.startswith("|"))
@@ -97,6 +101,18 @@ def main():
         met(fields["fewer_calls"] == fields["rows"])))
     w("| polling: rows with detection lag ≤ max(3 s, 2 %% of copy time) | %s of %s | | | every row | %s |" % (
         fields["lag_met"], fields["rows"], met(fields["lag_met"] == fields["rows"])))
+    reg = registry_fields(named["registry"])
+    w("| registry path: rows with no more callbacks than the waiter's DescribeImages calls | %s of %s | | %s callbacks vs %s calls in all | every row | %s |" % (
+        reg["callbacks_within_waiter"], reg["rows"], reg["callbacks"], reg["waiter_calls"],
+        met(reg["callbacks_within_waiter"] == reg["rows"])))
+    w("| registry path: rows with detection lag ≤ max(3 s, 2 %% of copy time) | %s of %s | | | every row | %s |" % (
+        reg["lag_met"], reg["rows"], met(reg["lag_met"] == reg["rows"])))
+    cost_rows = [[c.strip() for c in line.split("|")] for line in table_of(named["cost"]).splitlines()[2:]]
+    for r in cost_rows:
+        if r[1] == "10 min" and r[2] == "0":
+            readings = sorted([r[8], r[9]], key=lambda usd: float(usd.lstrip("$")))
+            w("| what the user pays per 10-minute copy, nothing queued (section 7) | `Custom::ImageCopy` %s; `TF::Alicloud::ImageCopy` %s–%s (two readings of the pricing) | | | | |" % (
+                r[6], readings[0], readings[1]))
     w("")
     w("## 1. Cold start\n")
     w("Process spawn (just before `fork`/`exec` in the harness) → the first `GET /2018-06-01/runtime/invocation/next` "
@@ -189,7 +205,90 @@ def main():
       "most %.2f× Terraform's calls; the lag target holds on %s of %s rows.\n" % (
           one_call, span(5), " or ".join(tf_lags), span(4), span(5), len(longer), max(longer),
           fields["lag_met"], fields["rows"]))
+    registry_handler_section(w, h.get("registry"))
+    registry_section(w, named["registry"])
+    cost_section(w, named["cost"])
     print("\n".join(o))
+
+
+def registry_handler_section(w, reg):
+    w("## 5b. Registry handler: request → ProgressEvent\n")
+    if not reg or any("missing" in r for r in reg.values()):
+        w("Not measured: %s\n" % (next((r["missing"] for r in (reg or {}).values() if "missing" in r), None)
+                                   or "the harness ran without its registry step."))
+        return
+    w("One warm process as a Lambda bootstrap (`benches/harness.py`, `registry`), the ECS emulator on loopback, "
+      "a CloudWatch Logs stand-in on loopback for the shipped log lines. Time = the HandlerRequest handed out by "
+      "the Runtime API → its ProgressEvent posted back. Per round: a CREATE with an invalid property (FAILED "
+      "InvalidRequest before any ECS call: the handler's own cost), a CREATE (`CopyImage`, IN_PROGRESS at once) "
+      "and its first callback (one `DescribeImages`). At `RUST_LOG=warn` these requests log nothing, so "
+      "nothing is shipped; at `info` every invocation ships its lines before answering (one `PutLogEvents` "
+      "round trip on loopback; against AWS, where the first put of a resource also creates its stream, the "
+      "round trip is the network's). Target: median ≤ 5 ms excluding ECS round trips.\n")
+    w("| log level | request | n | median | p99 |")
+    w("|---|---|---:|---:|---:|")
+    for level, r in reg.items():
+        for kind in ("invalid", "create", "callback", "all"):
+            w("| %s | %s | %d | %.2f ms | %.2f ms |" % (level, kind, r[kind]["n"], r[kind]["median_ms"], r[kind]["p99_ms"]))
+    w("")
+    w("Target (the no-ECS request, median ≤ 5 ms): %s at warn, %s at info. `PutLogEvents` calls at info: %d.\n" % (
+        met(reg["warn"]["invalid"]["median_ms"] <= 5), met(reg["info"]["invalid"]["median_ms"] <= 5),
+        reg["info"]["put_log_events"]))
+
+
+def registry_fields(section):
+    line = [l for l in section.splitlines() if l.startswith("REGISTRY")][0]
+    return dict(kv.split("=") for kv in line.split()[1:])
+
+
+def table_of(section):
+    return "\n".join(line for line in section.splitlines() if line.startswith("|"))
+
+
+def registry_section(w, section):
+    f = registry_fields(section)
+    w("## 6. Registry callbacks (`TF::Alicloud::ImageCopy`) against the custom-resource waiter\n")
+    w("Same simulated copies. The registry path: CREATE calls `CopyImage` and answers IN_PROGRESS with "
+      "`callbackDelaySeconds` = ⌈first delay⌉; each callback makes one `DescribeImages` and answers with "
+      "⌈next delay⌉ (whole seconds, rounded up) until it sees `Available`. The waiter (`Custom::ImageCopy`, "
+      "one Lambda invocation handed over as needed) sleeps the schedule's exact delays. The engine is modelled "
+      "calling back exactly after the delay; any latency it adds is not modelled (it would add to the lag, "
+      "not to the calls). Targets: no more callbacks than the waiter's `DescribeImages` calls; lag ≤ max(3 s, "
+      "2 % of the copy).\n")
+    table = table_of(section)
+    rows = [[c.strip() for c in line.split("|")] for line in table.splitlines()[2:]]
+    excess = max([int(r[5]) - int(r[4]) for r in rows] + [0])
+    w(table)
+    w("")
+    w("Callbacks within the waiter's calls on %s of %s rows (%s callbacks against %s calls in all); lag "
+      "target met on %s of %s rows. The two paths differ only in the rounding, so every row the waiter meets "
+      "and the registry misses is missed because of whole-second rounding: %s rows on calls (by at most %d "
+      "callback%s: a rounded-up delay changes the elapsed times the schedule is told, and so its later "
+      "delays), %s on lag.\n" % (
+          f["callbacks_within_waiter"], f["rows"], f["callbacks"], f["waiter_calls"], f["lag_met"], f["rows"],
+          f["calls_missed_by_rounding"], excess, "" if excess == 1 else "s", f["lag_missed_by_rounding"]))
+
+
+def cost_section(w, section):
+    basis_line = [l for l in section.splitlines() if l.startswith("COST_BASIS")][0]
+    b = dict(kv.split("=") for kv in basis_line.split()[1:])
+    w("## 7. What a copy costs the user, per path\n")
+    w("From published prices, US East (N. Virginia), free tiers left out; the simulated copies above, linear "
+      "progress. `Custom::ImageCopy` costs only its Lambda time: the waiter runs for the whole wait (it "
+      "sleeps between polls), %s MiB, %s (`template.yaml`), $%s per GB-second and $%s per million requests "
+      "([AWS Lambda pricing](https://aws.amazon.com/lambda/pricing/)); a hand-over is one more request, at "
+      "most one per 15 minutes. CloudFormation waits for a custom resource at most an hour (`ServiceTimeout` "
+      "≤ 3600 s, the handler answers 60 s before), so longer waits are not possible on that path. "
+      "`TF::Alicloud::ImageCopy` is a registry type outside the AWS/Custom namespaces: $%s per handler "
+      "operation plus $%s per second of an operation beyond its first 30 s "
+      "([AWS CloudFormation pricing](https://aws.amazon.com/cloudformation/pricing/)). The page does not say "
+      "whether each callback of an IN_PROGRESS CREATE counts as an operation, or the CREATE is one operation "
+      "lasting the whole wait: both readings are shown; only a real AWS bill can tell which applies. The "
+      "registry handler's own Lambda time is the type publisher's, not the user's.\n" % (
+          b["memory_mb"], b["architecture"], b["gb_second_usd"], b["requests_per_million_usd"],
+          b["operation_usd"], b["operation_second_usd"]))
+    w(table_of(section))
+    w("")
 
 
 if __name__ == "__main__":

@@ -1,11 +1,16 @@
 //! Structured logs: JSON on Lambda (unless the function's log format is set to `Text`) and
 //! wherever `AWS_LAMBDA_LOG_FORMAT=JSON`; readable text elsewhere. Level from `RUST_LOG`,
-//! else `AWS_LAMBDA_LOG_LEVEL`, else info.
+//! else `AWS_LAMBDA_LOG_LEVEL`, else info. Lines written inside a [`capture`] span are also
+//! kept, for shipping to the registry user's log group (`crate::aws::logs`).
+
+pub mod capture;
 
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use tracing::Span;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::EnvFilter;
 
 use crate::envelope::{AnswerTarget, RequestType};
@@ -28,16 +33,21 @@ pub fn init() {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
+    let capture = capture::CaptureLayer { json };
     let _ = if json {
         builder
             .json()
             .flatten_event(true)
             .with_current_span(true)
+            .finish()
+            .with(capture)
             .try_init()
     } else {
         builder
             .with_target(false)
             .with_ansi(std::io::stderr().is_terminal())
+            .finish()
+            .with(capture)
             .try_init()
     };
 }

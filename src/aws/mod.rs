@@ -3,6 +3,7 @@
 //! hand a wait over (Lambda `Invoke`) and to read the Alibaba Cloud credentials from
 //! Secrets Manager.
 
+pub mod logs;
 pub mod secrets;
 mod store;
 

@@ -292,7 +292,7 @@ fn refusal(secret: &SecretRef, status: u16, body: &str) -> SecretError {
     }
 }
 
-fn xml_element(body: &str, name: &str) -> Option<String> {
+pub(super) fn xml_element(body: &str, name: &str) -> Option<String> {
     let start = body.find(&format!("<{name}>"))? + name.len() + 2;
     let end = start + body[start..].find(&format!("</{name}>"))?;
     Some(body[start..end].to_string())

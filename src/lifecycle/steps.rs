@@ -17,6 +17,13 @@ pub(super) struct Removal {
     pub was_listed: bool,
 }
 
+/// A removal begun: what the image was built on, and whether it was listed then.
+#[derive(Debug, Clone)]
+pub struct StartedRemoval {
+    pub snapshot_ids: Vec<String>,
+    pub was_listed: bool,
+}
+
 fn merge(into: &mut Vec<String>, ids: Vec<String>) {
     for id in ids {
         if !into.contains(&id) {
@@ -51,7 +58,7 @@ impl Lifecycle<'_> {
         }
     }
 
-    pub(super) async fn update_in_place(
+    pub async fn update_in_place(
         &self,
         old: &CopySpec,
         new: &CopySpec,
@@ -115,6 +122,34 @@ impl Lifecycle<'_> {
         stop_at: Instant,
     ) -> Result<Removal, LifecycleError> {
         let region = &spec.destination_region_id;
+        let started = self
+            .start_removal(spec, image_id, known_snapshots, stop_at)
+            .await?;
+        let gone = wait_until_gone(self.ecs, region, image_id, stop_at)
+            .await
+            .map_err(LifecycleError::ecs("DescribeImages"))?;
+        if gone {
+            self.finish_removal(spec, &started.snapshot_ids, stop_at)
+                .await?;
+        }
+        Ok(Removal {
+            gone,
+            snapshot_ids: started.snapshot_ids,
+            was_listed: started.was_listed,
+        })
+    }
+
+    /// The first half of a removal, without waiting: cancels a running copy or deletes a
+    /// finished one. A driver that cannot wait (the registry handler) looks again later and
+    /// calls [`Lifecycle::finish_removal`] once the image is gone.
+    pub async fn start_removal(
+        &self,
+        spec: &CopySpec,
+        image_id: &str,
+        known_snapshots: &[String],
+        stop_at: Instant,
+    ) -> Result<StartedRemoval, LifecycleError> {
+        let region = &spec.destination_region_id;
         let mut snapshot_ids = known_snapshots.to_vec();
         let found = self
             .ecs
@@ -129,18 +164,49 @@ impl Lifecycle<'_> {
             }
             None => self.stop_unlisted(spec, image_id, stop_at).await?,
         }
-        let gone = wait_until_gone(self.ecs, region, image_id, stop_at)
-            .await
-            .map_err(LifecycleError::ecs("DescribeImages"))?;
-        if gone && spec.delete_auto_snapshot {
-            self.delete_snapshots(region, &snapshot_ids, stop_at)
-                .await?;
-        }
-        Ok(Removal {
-            gone,
+        Ok(StartedRemoval {
             snapshot_ids,
             was_listed,
         })
+    }
+
+    /// Removes what outlives a removed image: its snapshots, when the spec asks for it.
+    pub async fn finish_removal(
+        &self,
+        spec: &CopySpec,
+        snapshot_ids: &[String],
+        stop_at: Instant,
+    ) -> Result<(), LifecycleError> {
+        if spec.delete_auto_snapshot {
+            self.delete_snapshots(&spec.destination_region_id, snapshot_ids, stop_at)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Looks once more at an image being removed: still there and copying (a slow cancel),
+    /// or finished after all (a cancel that lost the race): then it is deleted. `Ok(true)`
+    /// once ECS no longer lists it.
+    pub async fn removal_done(
+        &self,
+        spec: &CopySpec,
+        image_id: &str,
+        snapshot_ids: &mut Vec<String>,
+        stop_at: Instant,
+    ) -> Result<bool, LifecycleError> {
+        let found = self
+            .ecs
+            .describe_image(&spec.destination_region_id, image_id, stop_at)
+            .await
+            .map_err(LifecycleError::ecs("DescribeImages"))?;
+        let Some(image) = found else {
+            return Ok(true);
+        };
+        merge(snapshot_ids, image.snapshot_ids.clone());
+        if !matches!(image.status, ImageStatus::Waiting | ImageStatus::Creating) {
+            self.delete_image(spec, image_id, stop_at).await?;
+        }
+        Ok(false)
     }
 
     /// Cancels `image` if it is still copying, else deletes it. The snapshots it lists are

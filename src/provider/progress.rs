@@ -25,6 +25,7 @@ pub enum HandlerErrorCode {
     AccessDenied,
     InvalidCredentials,
     NotFound,
+    AlreadyExists,
     Throttling,
     ServiceLimitExceeded,
     NotStabilized,
@@ -128,6 +129,8 @@ pub fn code_for_ecs(error: &EcsError) -> HandlerErrorCode {
         HandlerErrorCode::AccessDenied
     } else if last.is_not_found() || code.ends_with(".NotFound") {
         HandlerErrorCode::NotFound
+    } else if code.contains("Duplicated") || code.contains("AlreadyExist") {
+        HandlerErrorCode::AlreadyExists
     } else if code.starts_with("QuotaExceed") || code.contains("LimitExceeded") {
         HandlerErrorCode::ServiceLimitExceeded
     } else if status >= 500 {

@@ -77,7 +77,7 @@ impl TypeConfiguration {
         let object = raw.as_object().ok_or(TypeConfigError::NotAnObject)?;
         let text = |key: &'static str| match object.get(key) {
             Some(Value::String(s)) if !s.trim().is_empty() => Ok(Some(s.clone())),
-            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(_)) | None | Some(Value::Null) => Ok(None),
             _ => Err(TypeConfigError::Field(key)),
         };
         let required = |key: &'static str| text(key)?.ok_or(TypeConfigError::Field(key));

@@ -22,6 +22,8 @@ pub(super) struct Removal {
 pub struct StartedRemoval {
     pub snapshot_ids: Vec<String>,
     pub was_listed: bool,
+    /// False when ECS knew no such image at all (neither listed nor cancellable).
+    pub existed: bool,
 }
 
 fn merge(into: &mut Vec<String>, ids: Vec<String>) {
@@ -157,16 +159,18 @@ impl Lifecycle<'_> {
             .await
             .map_err(LifecycleError::ecs("DescribeImages"))?;
         let was_listed = found.is_some();
-        match found {
+        let existed = match found {
             Some(image) => {
                 self.stop_image(spec, image, &mut snapshot_ids, stop_at)
-                    .await?
+                    .await?;
+                true
             }
             None => self.stop_unlisted(spec, image_id, stop_at).await?,
-        }
+        };
         Ok(StartedRemoval {
             snapshot_ids,
             was_listed,
+            existed,
         })
     }
 
@@ -258,27 +262,29 @@ impl Lifecycle<'_> {
     }
 
     /// DescribeImages does not list the image: it is gone, or a copy too new to be listed
-    /// (a rollback right after a Create that failed early). CancelCopyImage tells them apart.
+    /// (a rollback right after a Create that failed early). CancelCopyImage tells them apart;
+    /// `Ok(false)` when it was gone.
     async fn stop_unlisted(
         &self,
         spec: &CopySpec,
         image_id: &str,
         stop_at: Instant,
-    ) -> Result<(), LifecycleError> {
+    ) -> Result<bool, LifecycleError> {
         let region = &spec.destination_region_id;
         match self.ecs.cancel_copy_image(region, image_id, stop_at).await {
             Ok(()) => {
                 tracing::info!(%image_id, %region, "cancelled a copy not listed yet");
-                Ok(())
+                Ok(true)
             }
             Err(e) if e.is_not_found() => {
                 tracing::info!(%image_id, %region, "already gone");
-                Ok(())
+                Ok(false)
             }
             // Exists but not copying: finished before it was listed, or a cancel is under way.
-            Err(e) if e.last_answer().code() == Some("IncorrectImageStatus") => {
-                self.delete_image(spec, image_id, stop_at).await
-            }
+            Err(e) if e.last_answer().code() == Some("IncorrectImageStatus") => self
+                .delete_image(spec, image_id, stop_at)
+                .await
+                .map(|()| true),
             Err(source) => Err(LifecycleError::Ecs {
                 step: "CancelCopyImage",
                 source,

@@ -13,7 +13,9 @@ use super::progress::{code_for_ecs, code_for_lifecycle, HandlerErrorCode as Code
 use super::request::{Action, HandlerRequest};
 use crate::ecs::{EcsClient, Image};
 use crate::lifecycle::look::{CopyLook, CopyWatch};
-use crate::lifecycle::{copy_request, Bound, Budget, Journal, Lifecycle, PhysicalId};
+use crate::lifecycle::{
+    copy_request, Bound, Budget, Journal, Lifecycle, LifecycleError, PhysicalId,
+};
 use crate::model::{parse_duration, CopySpec, TF_DEFAULT_TIMEOUT};
 
 /// LIST page size (DescribeImages allows up to 100).
@@ -327,18 +329,46 @@ impl Provider<'_> {
     }
 
     async fn delete(&self, model: Option<&Value>) -> ProgressEvent {
-        let (id, image) = match self.find_managed(model).await {
-            Ok(found) => found,
-            Err(answer) => return answer,
+        let Some(id) = pm::primary_identifier(model) else {
+            return ProgressEvent::failed(
+                Code::NotFound,
+                "the model's tfcfnid does not name a copy this type made",
+            );
         };
-        let props = pm::input_properties(model);
         let region = id.region_id.clone().unwrap_or_default();
-        let spec = delete_spec(&props, &region);
-        let started = match self
-            .lifecycle()
-            .start_removal(&spec, &id.image_id, &image.snapshot_ids, self.deadline)
+        let image = match self
+            .ecs
+            .describe_image(&region, &id.image_id, self.deadline)
             .await
         {
+            Ok(image) => image,
+            Err(e) => return ProgressEvent::failed(code_for_ecs(&e), e.to_string()),
+        };
+        if image.as_ref().is_some_and(|image| !pm::is_managed(image)) {
+            return ProgressEvent::failed(
+                Code::NotFound,
+                format!(
+                    "image {} in {region} is not a copy this type made",
+                    id.image_id
+                ),
+            );
+        }
+        let props = pm::input_properties(model);
+        let spec = delete_spec(&props, &region);
+        let known_snapshots = image.map(|image| image.snapshot_ids).unwrap_or_default();
+        // Not listed may still be a copy too new to be listed (a DELETE right after CREATE
+        // began): the removal's cancel tells that from an image that is gone.
+        let started = match self
+            .lifecycle()
+            .start_removal(&spec, &id.image_id, &known_snapshots, self.deadline)
+            .await
+        {
+            Ok(started) if !started.existed => {
+                return ProgressEvent::failed(
+                    Code::NotFound,
+                    format!("image {} does not exist in {region}", id.image_id),
+                )
+            }
             Ok(started) => started,
             Err(e) => return ProgressEvent::failed(code_for_lifecycle(&e), e.to_string()),
         };
@@ -371,23 +401,48 @@ impl Provider<'_> {
     ) -> ProgressEvent {
         let lifecycle = self.lifecycle();
         let region = spec.destination_region_id.clone();
-        match lifecycle.removal_done(spec, &image_id, &mut snapshot_ids, self.deadline).await {
-            Ok(true) => match lifecycle.finish_removal(spec, &snapshot_ids, self.deadline).await {
+        let gone = match lifecycle
+            .removal_done(spec, &image_id, &mut snapshot_ids, self.deadline)
+            .await
+        {
+            Ok(gone) => gone,
+            // A busy or throttled ECS: the removal is under way, so look again later.
+            Err(LifecycleError::Ecs { source, step }) if source.is_retryable() => {
+                tracing::warn!(%image_id, %step, error = %source, "could not finish the removal yet; looking again later");
+                false
+            }
+            Err(e) => return ProgressEvent::failed(code_for_lifecycle(&e), e.to_string()),
+        };
+        if gone {
+            return match lifecycle
+                .finish_removal(spec, &snapshot_ids, self.deadline)
+                .await
+            {
                 Ok(()) => ProgressEvent::success(None),
                 Err(e) => ProgressEvent::failed(code_for_lifecycle(&e), e.to_string()),
-            },
-            Ok(false) if since(started_at_ms) >= Duration::from_secs(delete_timeout_s) => ProgressEvent::failed(
+            };
+        }
+        if since(started_at_ms) >= Duration::from_secs(delete_timeout_s) {
+            return ProgressEvent::failed(
                 Code::NotStabilized,
                 format!("image {image_id} in {region} was still present after the delete timeout of {delete_timeout_s}s"),
-            ),
-            Ok(false) => {
-                let delay = REMOVAL_DELAYS[(looks as usize + 1).min(REMOVAL_DELAYS.len() - 1)];
-                let model = pm::echo(props, &PhysicalId::format(Some(&region), &image_id), &image_id);
-                let context = CallbackContext::Removing { image_id, region_id: region, started_at_ms, delete_timeout_s, snapshot_ids, looks: looks + 1 };
-                in_progress(model, &context, Duration::from_secs(delay))
-            }
-            Err(e) => ProgressEvent::failed(code_for_lifecycle(&e), e.to_string()),
+            );
         }
+        let delay = REMOVAL_DELAYS[(looks as usize + 1).min(REMOVAL_DELAYS.len() - 1)];
+        let model = pm::echo(
+            props,
+            &PhysicalId::format(Some(&region), &image_id),
+            &image_id,
+        );
+        let context = CallbackContext::Removing {
+            image_id,
+            region_id: region,
+            started_at_ms,
+            delete_timeout_s,
+            snapshot_ids,
+            looks: looks + 1,
+        };
+        in_progress(model, &context, Duration::from_secs(delay))
     }
 
     async fn list(&self, next_token: Option<&str>) -> ProgressEvent {

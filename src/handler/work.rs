@@ -130,7 +130,7 @@ impl Work {
             &context.key,
         )
         .scoped(context.region_id.clone(), context.answer_by, &context.key)
-        .watching(pending.watch.clone(), &context.key);
+        .watching(pending.watch.clone().map(|watch| *watch), &context.key);
         let mut payload = context.raw.clone();
         if let Some(fields) = payload.as_object_mut() {
             fields.insert(

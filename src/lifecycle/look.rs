@@ -18,7 +18,7 @@ pub(super) const UNLISTED_MAX_INTERVAL: Duration = Duration::from_secs(5);
 const USABLE_MAX_INTERVAL: Duration = Duration::from_secs(3);
 
 /// What the wait has learnt so far; serialisable so that a fresh process can resume it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CopyWatch {
     schedule: PollSchedule,
     /// DescribeImages has listed the copy at least once.
@@ -32,6 +32,13 @@ pub struct CopyWatch {
     next_look_at_ms: u64,
     /// The last state seen, in words, for logs and a timeout's message.
     pub last_seen: String,
+}
+
+/// A watch of a copy not looked at yet.
+impl Default for CopyWatch {
+    fn default() -> Self {
+        CopyWatch::new()
+    }
 }
 
 /// The decision after one look.
@@ -53,11 +60,12 @@ impl CopyWatch {
         let schedule = PollSchedule::new();
         let first = schedule.first_delay().as_millis() as u64;
         CopyWatch {
+            schedule,
+            seen: false,
+            available_since_ms: None,
             last_delay_ms: first,
             next_look_at_ms: first,
-            schedule,
             last_seen: "not yet observed".to_string(),
-            ..CopyWatch::default()
         }
     }
 

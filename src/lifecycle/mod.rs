@@ -98,7 +98,7 @@ pub struct Pending {
     /// The last state seen, for logs.
     pub last_seen: String,
     /// What the copy wait has learnt, for the next driver to go on from (Copy only).
-    pub watch: Option<CopyWatch>,
+    pub watch: Option<Box<CopyWatch>>,
 }
 
 /// Records the image a Create started, so that even if the handler dies mid-way (a panic)
@@ -205,7 +205,7 @@ impl<'a> Lifecycle<'a> {
         watch: Option<CopyWatch>,
         budget: Budget,
     ) -> Result<Progress, Failure> {
-        let mut watch = watch.unwrap_or_else(CopyWatch::new);
+        let mut watch = watch.unwrap_or_default();
         self.journal.record(image_id);
         let region = &spec.destination_region_id;
         let timeout_at = started + spec.create_timeout;
@@ -237,7 +237,7 @@ impl<'a> Lifecycle<'a> {
                     started,
                     snapshot_ids: Vec::new(),
                     last_seen: progress,
-                    watch: Some(watch),
+                    watch: Some(Box::new(watch)),
                 }));
             }
             Ok(WaitEnd::Failed(status)) => LifecycleError::CopyFailed {

@@ -212,10 +212,14 @@ impl Provider<'_> {
                 self.abandon(&region_id, &image_id, Code::NotStabilized, message)
                     .await
             }
-            CopyLook::Vanished => ProgressEvent::failed(
-                Code::NotStabilized,
-                format!("copy {image_id} in {region_id} disappeared before it became Available"),
-            ),
+            CopyLook::Vanished => {
+                // Cancelled all the same: a copy listed later than the grace still runs.
+                let message = format!(
+                    "copy {image_id} in {region_id} disappeared before it became Available"
+                );
+                self.abandon(&region_id, &image_id, Code::NotStabilized, message)
+                    .await
+            }
         }
     }
 

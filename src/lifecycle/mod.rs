@@ -7,6 +7,7 @@
 //! the caller can continue elsewhere) comes back [`Progress::Pending`] to be resumed.
 
 mod error;
+pub mod look;
 mod physical_id;
 pub mod schedule;
 mod steps;
@@ -19,8 +20,10 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 pub use error::LifecycleError;
+use look::CopyWatch;
 pub use physical_id::{is_foreign_physical_id, is_region_id, PhysicalId};
-use wait::{wait_for_copy, WaitEnd};
+pub use steps::StartedRemoval;
+use wait::{watch_copy, WaitEnd};
 
 use crate::ecs::{CopyImageRequest, EcsClient, Tag as EcsTag};
 use crate::model::CopySpec;
@@ -76,7 +79,7 @@ pub enum WaitKind {
 }
 
 /// How far an operation got in this invocation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Progress {
     /// Finished; the image id to answer with.
     Done(String),
@@ -84,7 +87,7 @@ pub enum Progress {
     Pending(Pending),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Pending {
     pub kind: WaitKind,
     pub image_id: String,
@@ -94,6 +97,8 @@ pub struct Pending {
     pub snapshot_ids: Vec<String>,
     /// The last state seen, for logs.
     pub last_seen: String,
+    /// What the copy wait has learnt, for the next driver to go on from (Copy only).
+    pub watch: Option<Box<CopyWatch>>,
 }
 
 /// Records the image a Create started, so that even if the handler dies mid-way (a panic)
@@ -173,18 +178,7 @@ impl<'a> Lifecycle<'a> {
         if spec.is_same_region_no_copy() {
             return self.confirm_source(spec, budget).await.map(Progress::Done);
         }
-        let request = CopyImageRequest {
-            source_region_id: spec.source_region_id.clone(),
-            image_id: spec.source_image_id.clone(),
-            destination_region_id: spec.destination_region_id.clone(),
-            destination_image_name: spec.image_name.clone(),
-            destination_description: spec.description.clone(),
-            encrypted: spec.encrypted.then_some(true),
-            kms_key_id: spec.kms_key_id.clone(),
-            resource_group_id: spec.resource_group_id.clone(),
-            tags: spec.tags.iter().map(to_ecs_tag).collect(),
-            client_token: Some(client_token.to_string()),
-        };
+        let request = copy_request(spec, client_token);
         let started = Instant::now();
         // A busy source is retried (see `ecs::error::TRANSIENT`) for as long as the copy
         // itself could be waited for.
@@ -196,24 +190,29 @@ impl<'a> Lifecycle<'a> {
             .map_err(|source| LifecycleError::from_copy_image(spec, source))?;
         self.journal.record(&image_id);
         tracing::info!(%image_id, from = %spec.source_region_id, to = %spec.destination_region_id, "copy started");
-        self.await_copy(spec, &image_id, started, budget).await
+        self.await_copy(spec, &image_id, started, None, budget)
+            .await
     }
 
-    /// Waits for a started copy (also when resuming in a later invocation), cleaning up
-    /// when it fails or its create timeout passes. `started` is when the copy began.
+    /// Waits for a started copy (also when resuming in a later invocation, going on from
+    /// the `watch` handed over), cleaning up when it fails or its create timeout passes.
+    /// `started` is when the copy began.
     pub async fn await_copy(
         &self,
         spec: &CopySpec,
         image_id: &str,
         started: Instant,
+        watch: Option<CopyWatch>,
         budget: Budget,
     ) -> Result<Progress, Failure> {
+        let mut watch = watch.unwrap_or_default();
         self.journal.record(image_id);
         let region = &spec.destination_region_id;
         let timeout_at = started + spec.create_timeout;
         let invocation_limited = timeout_at > budget.stop_waiting_at;
         let stop_at = timeout_at.min(budget.stop_waiting_at);
-        let error = match wait_for_copy(self.ecs, region, image_id, started, stop_at).await {
+        let waited = watch_copy(self.ecs, region, image_id, started, stop_at, &mut watch).await;
+        let error = match waited {
             Ok(WaitEnd::Available) => {
                 tracing::info!(%image_id, %region, "copy available");
                 return Ok(Progress::Done(image_id.to_string()));
@@ -238,6 +237,7 @@ impl<'a> Lifecycle<'a> {
                     started,
                     snapshot_ids: Vec::new(),
                     last_seen: progress,
+                    watch: Some(Box::new(watch)),
                 }));
             }
             Ok(WaitEnd::Failed(status)) => LifecycleError::CopyFailed {
@@ -373,12 +373,30 @@ impl<'a> Lifecycle<'a> {
                 started,
                 snapshot_ids: removal.snapshot_ids,
                 last_seen: "still present after DeleteImage".to_string(),
+                watch: None,
             }));
         }
         Err(leftover(LifecycleError::DeleteTimedOut {
             image_id: physical_id.to_string(),
             timeout: spec.delete_timeout,
         }))
+    }
+}
+
+/// The CopyImage call a spec asks for; `client_token` makes a repeated call find the copy
+/// the first one started.
+pub fn copy_request(spec: &CopySpec, client_token: &str) -> CopyImageRequest {
+    CopyImageRequest {
+        source_region_id: spec.source_region_id.clone(),
+        image_id: spec.source_image_id.clone(),
+        destination_region_id: spec.destination_region_id.clone(),
+        destination_image_name: spec.image_name.clone(),
+        destination_description: spec.description.clone(),
+        encrypted: spec.encrypted.then_some(true),
+        kms_key_id: spec.kms_key_id.clone(),
+        resource_group_id: spec.resource_group_id.clone(),
+        tags: spec.tags.iter().map(to_ecs_tag).collect(),
+        client_token: Some(client_token.to_string()),
     }
 }
 

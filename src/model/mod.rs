@@ -25,7 +25,7 @@ pub use engine::{
 pub use lenient::{delete_spec, guess_flavour};
 pub use schema::{registry_schema, render as render_schema, schema_file_name, write_schemas};
 pub use spec::{CopySpec, Flavour, Tag};
-pub use tf::DEFAULT_TIMEOUT as TF_DEFAULT_TIMEOUT;
+pub use tf::{CREATE_ONLY as TF_CREATE_ONLY, DEFAULT_TIMEOUT as TF_DEFAULT_TIMEOUT};
 pub use validate::{detect_flavour, validate, Context};
 pub use violation::{Violation, Violations};
 

@@ -37,7 +37,7 @@ pub fn registry_schema(flavour: Flavour) -> Value {
         Flavour::Tf => registry_document::<TfProperties>(RegistryTraits {
             type_name: Flavour::TF_TYPE,
             read_only: &["tfcfnid", "Id", "ImageId"],
-            create_only: Some(&["SourceImageId", "SourceRegionId", "Encrypted", "KmsKeyId"]),
+            create_only: Some(super::tf::CREATE_ONLY),
             primary_identifier: "tfcfnid",
         }),
     }

@@ -125,6 +125,10 @@ pub struct TimeoutsDefinition {
     pub delete: Option<String>,
 }
 
+/// The properties that cannot change without a new copy (Terraform's ForceNew): the
+/// schema's `createOnlyProperties` and the registry handler's NotUpdatable rule read this.
+pub const CREATE_ONLY: &[&str] = &["SourceImageId", "SourceRegionId", "Encrypted", "KmsKeyId"];
+
 /// Terraform's default for both timeouts.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 

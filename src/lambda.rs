@@ -7,16 +7,42 @@ use lambda_runtime::{service_fn, Error, LambdaEvent};
 use serde_json::{json, Value};
 use tokio::time::Instant;
 
+use crate::ecs::Endpoints;
 use crate::handler::{HandleError, Handler};
+use crate::provider;
 use crate::settings::Settings;
 
 pub async fn run() -> Result<(), Error> {
-    let handler = Arc::new(Handler::new(Settings::load().await));
+    let settings = Settings::load().await;
+    // The registry handler takes its credentials from each request's type configuration;
+    // only where ECS is comes from the function's settings.
+    let endpoints = Arc::new(settings.ecs_endpoints.clone().map_err(|e| e.to_string()));
+    let handler = Arc::new(Handler::new(settings));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let handler = Arc::clone(&handler);
-        async move { invoke(&handler, event).await }
+        let endpoints = Arc::clone(&endpoints);
+        async move {
+            if provider::is_provider_request(&event.payload) {
+                let deadline = instant_from_epoch_millis(event.context.deadline);
+                return answer_provider_request(&event.payload, deadline, &endpoints).await;
+            }
+            invoke(&handler, event).await
+        }
     }))
     .await
+}
+
+/// A resource-provider HandlerRequest: its ProgressEvent is the invocation's result (the
+/// engine invokes synchronously). Every outcome, FAILED included, is a normal return: an
+/// error payload would reach the engine as a handler crash. The raw request is at hand
+/// here for shipping this invocation's logs to `providerLogGroupName`.
+async fn answer_provider_request(
+    raw: &Value,
+    deadline: Instant,
+    endpoints: &Result<Endpoints, String>,
+) -> Result<Value, Error> {
+    let event = provider::answer(raw, deadline, endpoints).await;
+    Ok(serde_json::to_value(event)?)
 }
 
 /// Stack engines invoke asynchronously and Lambda retries a failed asynchronous invocation,

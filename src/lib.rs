@@ -16,6 +16,7 @@ pub mod lambda;
 pub mod lifecycle;
 pub mod logging;
 pub mod model;
+pub mod provider;
 pub mod receiver;
 pub mod serve;
 pub mod settings;

@@ -81,7 +81,10 @@ async fn a_failed_copy_is_removed_and_still_named_for_the_rollback() {
     );
     // Named all the same: a copy ECS does not list yet would look just like this one.
     let physical = answer["PhysicalResourceId"].as_str().unwrap().to_string();
-    assert!(physical.starts_with("m-"), "{answer}");
+    assert!(
+        ecs_image_copy::lifecycle::PhysicalId::parse(&physical).is_some(),
+        "{answer}"
+    );
 
     // The rollback Delete finds it gone (not listed, and not there to cancel) and succeeds.
     world.ecs().clear_calls();

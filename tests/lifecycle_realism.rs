@@ -112,7 +112,7 @@ async fn a_copy_listed_late_is_waited_for() {
     assert_eq!(answer["Status"], "SUCCESS", "{answer}");
     let copy = world
         .ecs()
-        .image(answer["PhysicalResourceId"].as_str().unwrap())
+        .image(&image_of(answer["PhysicalResourceId"].as_str().unwrap()))
         .expect("the answered copy exists");
     assert_eq!(copy.status, ImageStatus::Available);
     // The first look (after 1 s) found nothing, and the wait went on.
@@ -136,7 +136,10 @@ async fn a_create_that_gives_up_before_its_copy_is_listed_cancels_and_names_it()
     );
     // DescribeImages never listed it, yet CancelCopyImage found and stopped it.
     let physical = answer["PhysicalResourceId"].as_str().unwrap().to_string();
-    assert!(physical.starts_with("m-"), "the copy is named: {answer}");
+    assert!(
+        image_of(&physical).starts_with("m-"),
+        "the copy is named: {answer}"
+    );
     assert_eq!(world.calls("CancelCopyImage"), 1);
     assert_eq!(error_codes(&world, "CancelCopyImage"), Vec::<String>::new());
     assert!(copies(&world).is_empty(), "{:?}", copies(&world));
@@ -175,8 +178,8 @@ async fn a_slow_cancel_is_finished_by_the_rollback_and_a_repeated_cancel_is_not_
     assert_eq!(answer["Status"], "FAILED", "{answer}");
     let copy = copies(&world).pop().expect("still being cancelled");
     assert_eq!(
-        answer["PhysicalResourceId"],
-        copy.image_id.as_str(),
+        image_of(answer["PhysicalResourceId"].as_str().unwrap()),
+        copy.image_id,
         "a copy still going must be named: {answer}"
     );
     assert_eq!(world.calls("CancelCopyImage"), 1);
@@ -202,7 +205,7 @@ async fn snapshots_listed_only_once_available_are_deleted_with_the_copy() {
         .await;
     assert_eq!(answer["Status"], "SUCCESS", "{answer}");
     let id = answer["PhysicalResourceId"].as_str().unwrap().to_string();
-    let snapshots = world.ecs().image(&id).unwrap().snapshot_ids;
+    let snapshots = world.ecs().image(&image_of(&id)).unwrap().snapshot_ids;
     assert!(!snapshots.is_empty());
     rollback_removes_everything(&world, &props, &id).await;
     let left: Vec<_> = world
@@ -280,7 +283,7 @@ async fn an_available_copy_is_never_cancelled_for_want_of_usable() {
     assert_eq!(answer["Status"], "SUCCESS", "{answer}");
     let copy = world
         .ecs()
-        .image(answer["PhysicalResourceId"].as_str().unwrap())
+        .image(&image_of(answer["PhysicalResourceId"].as_str().unwrap()))
         .expect("kept");
     assert_eq!(copy.status, ImageStatus::Available);
     assert_eq!(

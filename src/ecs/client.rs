@@ -114,6 +114,28 @@ impl EcsClient {
             .map(|image| image.into_image(region_id)))
     }
 
+    /// One page (1-based) of the account's own images carrying the tag key `tag_key`, and
+    /// the total count ECS reports across all pages.
+    pub async fn list_images_tagged(
+        &self,
+        region_id: &str,
+        tag_key: &str,
+        page_number: u32,
+        page_size: u32,
+        deadline: Instant,
+    ) -> Result<(Vec<Image>, u64), EcsError> {
+        let op = ops::list_images_tagged(region_id, tag_key, page_number, page_size);
+        let response: DescribeImagesResponse = self.call(&op, deadline).await?;
+        let images: Vec<Image> = response
+            .images
+            .image
+            .into_iter()
+            .map(|image| image.into_image(region_id))
+            .collect();
+        let total = response.total_count.unwrap_or(images.len() as u64);
+        Ok((images, total))
+    }
+
     pub async fn cancel_copy_image(
         &self,
         region_id: &str,

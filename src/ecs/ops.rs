@@ -154,6 +154,22 @@ pub fn describe_image(region_id: &str, image_id: &str) -> Operation {
         .with("ImageOwnerAlias", "self")
 }
 
+/// One page of the account's own images in `region_id` (any status) that carry the tag
+/// key `tag_key`, newest first.
+pub fn list_images_tagged(
+    region_id: &str,
+    tag_key: &str,
+    page_number: u32,
+    page_size: u32,
+) -> Operation {
+    Operation::new(Action::DescribeImages, region_id)
+        .with("Status", ImageStatus::ALL_FILTER)
+        .with("ImageOwnerAlias", "self")
+        .with("Tag.1.Key", tag_key)
+        .with("PageNumber", page_number.to_string())
+        .with("PageSize", page_size.to_string())
+}
+
 /// Region is the destination: the copy task lives there.
 pub fn cancel_copy_image(region_id: &str, image_id: &str) -> Operation {
     Operation::new(Action::CancelCopyImage, region_id).with("ImageId", image_id)

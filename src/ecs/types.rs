@@ -111,6 +111,8 @@ fn progress_field<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u
 pub(crate) struct DescribeImagesResponse {
     #[serde(default)]
     pub images: ImageList,
+    #[serde(default)]
+    pub total_count: Option<u64>,
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -7,6 +7,7 @@
 //! the caller can continue elsewhere) comes back [`Progress::Pending`] to be resumed.
 
 mod error;
+pub mod look;
 mod physical_id;
 pub mod schedule;
 mod steps;
@@ -20,6 +21,7 @@ use tokio::time::Instant;
 
 pub use error::LifecycleError;
 pub use physical_id::{is_foreign_physical_id, is_region_id, PhysicalId};
+pub use steps::StartedRemoval;
 use wait::{wait_for_copy, WaitEnd};
 
 use crate::ecs::{CopyImageRequest, EcsClient, Tag as EcsTag};
@@ -173,18 +175,7 @@ impl<'a> Lifecycle<'a> {
         if spec.is_same_region_no_copy() {
             return self.confirm_source(spec, budget).await.map(Progress::Done);
         }
-        let request = CopyImageRequest {
-            source_region_id: spec.source_region_id.clone(),
-            image_id: spec.source_image_id.clone(),
-            destination_region_id: spec.destination_region_id.clone(),
-            destination_image_name: spec.image_name.clone(),
-            destination_description: spec.description.clone(),
-            encrypted: spec.encrypted.then_some(true),
-            kms_key_id: spec.kms_key_id.clone(),
-            resource_group_id: spec.resource_group_id.clone(),
-            tags: spec.tags.iter().map(to_ecs_tag).collect(),
-            client_token: Some(client_token.to_string()),
-        };
+        let request = copy_request(spec, client_token);
         let started = Instant::now();
         // A busy source is retried (see `ecs::error::TRANSIENT`) for as long as the copy
         // itself could be waited for.
@@ -379,6 +370,23 @@ impl<'a> Lifecycle<'a> {
             image_id: physical_id.to_string(),
             timeout: spec.delete_timeout,
         }))
+    }
+}
+
+/// The CopyImage call a spec asks for; `client_token` makes a repeated call find the copy
+/// the first one started.
+pub fn copy_request(spec: &CopySpec, client_token: &str) -> CopyImageRequest {
+    CopyImageRequest {
+        source_region_id: spec.source_region_id.clone(),
+        image_id: spec.source_image_id.clone(),
+        destination_region_id: spec.destination_region_id.clone(),
+        destination_image_name: spec.image_name.clone(),
+        destination_description: spec.description.clone(),
+        encrypted: spec.encrypted.then_some(true),
+        kms_key_id: spec.kms_key_id.clone(),
+        resource_group_id: spec.resource_group_id.clone(),
+        tags: spec.tags.iter().map(to_ecs_tag).collect(),
+        client_token: Some(client_token.to_string()),
     }
 }
 

@@ -42,7 +42,7 @@ pub enum Observed {
     Creating { progress: Option<u8> },
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PollSchedule {
     /// When the copy was first seen Waiting (seconds since the wait began).
     waiting_since: Option<f64>,

@@ -17,6 +17,15 @@ pub(super) struct Removal {
     pub was_listed: bool,
 }
 
+/// A removal begun: what the image was built on, and whether it was listed then.
+#[derive(Debug, Clone)]
+pub struct StartedRemoval {
+    pub snapshot_ids: Vec<String>,
+    pub was_listed: bool,
+    /// False when ECS knew no such image at all (neither listed nor cancellable).
+    pub existed: bool,
+}
+
 fn merge(into: &mut Vec<String>, ids: Vec<String>) {
     for id in ids {
         if !into.contains(&id) {
@@ -51,7 +60,7 @@ impl Lifecycle<'_> {
         }
     }
 
-    pub(super) async fn update_in_place(
+    pub async fn update_in_place(
         &self,
         old: &CopySpec,
         new: &CopySpec,
@@ -115,6 +124,34 @@ impl Lifecycle<'_> {
         stop_at: Instant,
     ) -> Result<Removal, LifecycleError> {
         let region = &spec.destination_region_id;
+        let started = self
+            .start_removal(spec, image_id, known_snapshots, stop_at)
+            .await?;
+        let gone = wait_until_gone(self.ecs, region, image_id, stop_at)
+            .await
+            .map_err(LifecycleError::ecs("DescribeImages"))?;
+        if gone {
+            self.finish_removal(spec, &started.snapshot_ids, stop_at)
+                .await?;
+        }
+        Ok(Removal {
+            gone,
+            snapshot_ids: started.snapshot_ids,
+            was_listed: started.was_listed,
+        })
+    }
+
+    /// The first half of a removal, without waiting: cancels a running copy or deletes a
+    /// finished one. A driver that cannot wait (the registry handler) looks again later and
+    /// calls [`Lifecycle::finish_removal`] once the image is gone.
+    pub async fn start_removal(
+        &self,
+        spec: &CopySpec,
+        image_id: &str,
+        known_snapshots: &[String],
+        stop_at: Instant,
+    ) -> Result<StartedRemoval, LifecycleError> {
+        let region = &spec.destination_region_id;
         let mut snapshot_ids = known_snapshots.to_vec();
         let found = self
             .ecs
@@ -122,25 +159,58 @@ impl Lifecycle<'_> {
             .await
             .map_err(LifecycleError::ecs("DescribeImages"))?;
         let was_listed = found.is_some();
-        match found {
+        let existed = match found {
             Some(image) => {
                 self.stop_image(spec, image, &mut snapshot_ids, stop_at)
-                    .await?
+                    .await?;
+                true
             }
             None => self.stop_unlisted(spec, image_id, stop_at).await?,
-        }
-        let gone = wait_until_gone(self.ecs, region, image_id, stop_at)
-            .await
-            .map_err(LifecycleError::ecs("DescribeImages"))?;
-        if gone && spec.delete_auto_snapshot {
-            self.delete_snapshots(region, &snapshot_ids, stop_at)
-                .await?;
-        }
-        Ok(Removal {
-            gone,
+        };
+        Ok(StartedRemoval {
             snapshot_ids,
             was_listed,
+            existed,
         })
+    }
+
+    /// Removes what outlives a removed image: its snapshots, when the spec asks for it.
+    pub async fn finish_removal(
+        &self,
+        spec: &CopySpec,
+        snapshot_ids: &[String],
+        stop_at: Instant,
+    ) -> Result<(), LifecycleError> {
+        if spec.delete_auto_snapshot {
+            self.delete_snapshots(&spec.destination_region_id, snapshot_ids, stop_at)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Looks once more at an image being removed: still there and copying (a slow cancel),
+    /// or finished after all (a cancel that lost the race): then it is deleted. `Ok(true)`
+    /// once ECS no longer lists it.
+    pub async fn removal_done(
+        &self,
+        spec: &CopySpec,
+        image_id: &str,
+        snapshot_ids: &mut Vec<String>,
+        stop_at: Instant,
+    ) -> Result<bool, LifecycleError> {
+        let found = self
+            .ecs
+            .describe_image(&spec.destination_region_id, image_id, stop_at)
+            .await
+            .map_err(LifecycleError::ecs("DescribeImages"))?;
+        let Some(image) = found else {
+            return Ok(true);
+        };
+        merge(snapshot_ids, image.snapshot_ids.clone());
+        if !matches!(image.status, ImageStatus::Waiting | ImageStatus::Creating) {
+            self.delete_image(spec, image_id, stop_at).await?;
+        }
+        Ok(false)
     }
 
     /// Cancels `image` if it is still copying, else deletes it. The snapshots it lists are
@@ -192,27 +262,29 @@ impl Lifecycle<'_> {
     }
 
     /// DescribeImages does not list the image: it is gone, or a copy too new to be listed
-    /// (a rollback right after a Create that failed early). CancelCopyImage tells them apart.
+    /// (a rollback right after a Create that failed early). CancelCopyImage tells them apart;
+    /// `Ok(false)` when it was gone.
     async fn stop_unlisted(
         &self,
         spec: &CopySpec,
         image_id: &str,
         stop_at: Instant,
-    ) -> Result<(), LifecycleError> {
+    ) -> Result<bool, LifecycleError> {
         let region = &spec.destination_region_id;
         match self.ecs.cancel_copy_image(region, image_id, stop_at).await {
             Ok(()) => {
                 tracing::info!(%image_id, %region, "cancelled a copy not listed yet");
-                Ok(())
+                Ok(true)
             }
             Err(e) if e.is_not_found() => {
                 tracing::info!(%image_id, %region, "already gone");
-                Ok(())
+                Ok(false)
             }
             // Exists but not copying: finished before it was listed, or a cancel is under way.
-            Err(e) if e.last_answer().code() == Some("IncorrectImageStatus") => {
-                self.delete_image(spec, image_id, stop_at).await
-            }
+            Err(e) if e.last_answer().code() == Some("IncorrectImageStatus") => self
+                .delete_image(spec, image_id, stop_at)
+                .await
+                .map(|()| true),
             Err(source) => Err(LifecycleError::Ecs {
                 step: "CancelCopyImage",
                 source,

@@ -4,8 +4,11 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::schedule::{Observed, PollSchedule, MIN_INTERVAL};
-use crate::ecs::{EcsClient, EcsError, ImageStatus};
+#[cfg(test)]
+use super::look::UNLISTED_MAX_INTERVAL;
+use super::look::{CopyLook, CopyWatch};
+use super::schedule::MIN_INTERVAL;
+use crate::ecs::{EcsClient, EcsError};
 
 /// How long after `CopyImage` answered a copy that DescribeImages does not list counts as
 /// "not listed yet" rather than gone: ECS's listing lags its API (eventual consistency).
@@ -13,8 +16,6 @@ pub(super) const LISTING_GRACE: Duration = Duration::from_secs(60);
 /// How long an `Available` copy whose `Usable` is still false is waited for before it is
 /// accepted as it is. Never a reason to cancel: the copy is complete.
 pub(super) const USABLE_GRACE: Duration = Duration::from_secs(120);
-/// The longest pause between looks while a new copy is not listed yet.
-const UNLISTED_MAX_INTERVAL: Duration = Duration::from_secs(5);
 
 #[derive(Debug, PartialEq, Eq)]
 pub(super) enum WaitEnd {
@@ -38,70 +39,35 @@ pub(super) async fn wait_for_copy(
     stop_at: Instant,
 ) -> Result<WaitEnd, EcsError> {
     let began = Instant::now();
-    let mut schedule = PollSchedule::new();
-    let mut delay = schedule.first_delay();
-    let mut last_seen = "not yet observed".to_string();
-    let mut seen = false;
-    let mut available_since: Option<Instant> = None;
+    let mut watch = CopyWatch::new();
+    let mut delay = watch.first_delay();
     loop {
         let wake = Instant::now() + delay;
         if wake >= stop_at {
             tokio::time::sleep_until(stop_at).await;
-            if available_since.is_some() {
+            if watch.only_usable_outstanding() {
                 tracing::warn!(%image_id, "out of time while Usable is false; accepting Available");
                 return Ok(WaitEnd::Available);
             }
             return Ok(WaitEnd::TimedOut {
-                progress: last_seen,
+                progress: watch.last_seen,
             });
         }
         tokio::time::sleep_until(wake).await;
         let found = match ecs.describe_image(region, image_id, stop_at).await {
             Ok(found) => found,
             // The copy is complete; only the Usable flag was outstanding.
-            Err(_) if available_since.is_some() => return Ok(WaitEnd::Available),
+            Err(_) if watch.only_usable_outstanding() => return Ok(WaitEnd::Available),
             Err(error) => return Err(error),
         };
-        let Some(image) = found else {
-            if seen || Instant::now() >= copy_started + LISTING_GRACE {
-                return Ok(WaitEnd::Vanished);
+        match watch.judge(found.as_ref(), began.elapsed(), copy_started.elapsed()) {
+            CopyLook::Available => return Ok(WaitEnd::Available),
+            CopyLook::Failed(status) => return Ok(WaitEnd::Failed(status)),
+            CopyLook::Vanished => return Ok(WaitEnd::Vanished),
+            CopyLook::Waiting { next_look_in } => {
+                tracing::info!(%image_id, progress = %watch.last_seen, "copy progress");
+                delay = next_look_in;
             }
-            last_seen = "not listed by DescribeImages yet".to_string();
-            tracing::info!(%image_id, "copy not listed yet; looking again");
-            delay = (delay * 2).clamp(MIN_INTERVAL, UNLISTED_MAX_INTERVAL);
-            continue;
-        };
-        seen = true;
-        let observed = match &image.status {
-            // ECS may report Available before the image can be used; `Usable` says when.
-            ImageStatus::Available if image.usable != Some(false) => return Ok(WaitEnd::Available),
-            ImageStatus::Available => {
-                let since = *available_since.get_or_insert_with(Instant::now);
-                if since.elapsed() >= USABLE_GRACE {
-                    tracing::warn!(%image_id, "Usable still false; accepting Available");
-                    return Ok(WaitEnd::Available);
-                }
-                Observed::Creating {
-                    progress: Some(100),
-                }
-            }
-            ImageStatus::Waiting => Observed::Waiting,
-            ImageStatus::Creating => Observed::Creating {
-                progress: image.progress,
-            },
-            other => return Ok(WaitEnd::Failed(format!("{other:?}"))),
-        };
-        last_seen = match (&image.status, image.progress) {
-            (ImageStatus::Waiting, _) => "Waiting in the region's copy queue".to_string(),
-            (ImageStatus::Available, _) => "Available, not yet Usable".to_string(),
-            (status, Some(p)) => format!("{status:?} at {p}%"),
-            (status, None) => format!("{status:?}"),
-        };
-        tracing::info!(%image_id, progress = %last_seen, "copy progress");
-        delay = schedule.next_delay(began.elapsed(), observed);
-        if available_since.is_some() {
-            // Usable follows Available within moments: look again soon.
-            delay = delay.min(Duration::from_secs(3));
         }
     }
 }

@@ -41,7 +41,7 @@ pub fn registry_schema(flavour: Flavour) -> Value {
         Flavour::Tf => registry_document::<TfProperties>(RegistryTraits {
             type_name: Flavour::TF_TYPE,
             attributes: Attributes::OutputOnly(tf::READ_ONLY_PROPERTIES),
-            create_only: Some(tf::CREATE_ONLY_PROPERTIES),
+            create_only: Some(tf::CREATE_ONLY),
             deprecated: &["Name"],
             primary_identifier: tf::PRIMARY_IDENTIFIER,
             provider: Some(ProviderTraits {

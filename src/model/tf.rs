@@ -125,11 +125,9 @@ pub struct TimeoutsDefinition {
     pub delete: Option<String>,
 }
 
-/// The properties a change of which replaces the copy (Terraform's ForceNew): the registry
-/// schema declares them create-only, and the lifecycle answers an UPDATE that changes one
-/// with `NotUpdatable`. One list for both, so they cannot disagree.
-pub const CREATE_ONLY_PROPERTIES: &[&str] =
-    &["SourceImageId", "SourceRegionId", "Encrypted", "KmsKeyId"];
+/// The properties that cannot change without a new copy (Terraform's ForceNew): the
+/// schema's `createOnlyProperties` and the registry handler's NotUpdatable rule read this.
+pub const CREATE_ONLY: &[&str] = &["SourceImageId", "SourceRegionId", "Encrypted", "KmsKeyId"];
 
 /// The attributes (`Fn::GetAtt` names) the handler fills in; a template cannot set them.
 /// `tfcfnid` (what `Ref` returns) carries the region as well as the image id, so READ,
@@ -138,7 +136,16 @@ pub const READ_ONLY_PROPERTIES: &[&str] = &["tfcfnid", "Id", "ImageId"];
 
 /// Properties the handler cannot read back from ECS, so READ never returns them (the contract
 /// tests compare everything else READ returns with what was set).
-pub const WRITE_ONLY_PROPERTIES: &[&str] = &[];
+/// Encrypted and KmsKeyId are create-only and ECS does not report the key a copy was made
+/// with; Name is the alias READ answers as ImageName; the rest live nowhere in ECS.
+pub const WRITE_ONLY_PROPERTIES: &[&str] = &[
+    "Name",
+    "Encrypted",
+    "KmsKeyId",
+    "Force",
+    "DeleteAutoSnapshot",
+    "Timeouts",
+];
 
 /// The property `Ref` returns and the registry identifies the resource by.
 pub const PRIMARY_IDENTIFIER: &str = "tfcfnid";
@@ -168,9 +175,9 @@ pub struct TypeConfiguration {
     #[schemars(length(min = 1, max = 256))]
     pub access_key_secret: String,
 
-    /// The STS security token, for temporary credentials only.
+    /// The STS security token, for temporary credentials only; empty means none.
     #[serde(rename = "SecurityToken", default)]
-    #[schemars(length(min = 1, max = 4096))]
+    #[schemars(length(max = 4096))]
     pub security_token: Option<String>,
 
     /// The provider region: where the copies are made, e.g. cn-shanghai.

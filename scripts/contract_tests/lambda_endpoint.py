@@ -16,6 +16,7 @@ error, exits, or misses its deadline gives the invoker a function error (boto3's
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -54,6 +55,14 @@ class Endpoint:
         self.log = log
         self.invocations = 0
         self.serial = threading.Lock()  # Lambda would run concurrent calls in other sandboxes
+        self.running = None  # the bootstrap serving the current invocation
+
+    def stop(self, *_signal):
+        """On SIGTERM: no bootstrap outlives the endpoint."""
+        process = self.running
+        if process is not None and process.poll() is None:
+            process.kill()
+        os._exit(0)
 
     def invoke(self, payload: bytes):
         with self.serial:
@@ -79,6 +88,7 @@ class Endpoint:
         process = subprocess.Popen(
             self.command, env=env, stdin=subprocess.DEVNULL, stdout=self.log, stderr=self.log
         )
+        self.running = process
         try:
             give_up = invocation.deadline + GRACE_SECONDS
             while not invocation.done.wait(timeout=0.02):
@@ -201,6 +211,7 @@ def main():
         sys.exit("usage: lambda_endpoint.py PORT_FILE LOG_FILE -- BOOTSTRAP [ARGS...]")
     with open(log_file, "a", encoding="utf-8") as log:
         endpoint = Endpoint(command, log)
+        signal.signal(signal.SIGTERM, endpoint.stop)
         server = QuietServer(("127.0.0.1", 0), invoke_handler(endpoint))
         with open(port_file + ".tmp", "w", encoding="utf-8") as f:
             f.write(str(server.server_address[1]))

@@ -26,7 +26,22 @@ pub fn schema_file_name(flavour: Flavour) -> &'static str {
 /// The CloudFormation registry resource schema of a flavour.
 pub fn registry_schema(flavour: Flavour) -> Value {
     match flavour {
-        Flavour::Ros => registry_document::<RosProperties>(RegistryTraits {
+        Flavour::Ros => registry_document::<RosProperties>(traits(flavour)),
+        Flavour::Tf => registry_document::<TfProperties>(traits(flavour)),
+    }
+}
+
+/// The properties a template may not set: the attributes that are not also inputs.
+pub(crate) fn output_only_properties(flavour: Flavour) -> &'static [&'static str] {
+    match traits(flavour).attributes {
+        Attributes::OutputOnly(names) => names,
+        Attributes::NamedAfterInputs(_) => &[],
+    }
+}
+
+fn traits(flavour: Flavour) -> RegistryTraits {
+    match flavour {
+        Flavour::Ros => RegistryTraits {
             type_name: Flavour::ROS_TYPE,
             // ROS names its attributes after input properties (ImageId is the source image
             // as input, the copy as `Fn::GetAtt`): declared read-only so linters accept the
@@ -37,8 +52,8 @@ pub fn registry_schema(flavour: Flavour) -> Value {
             deprecated: &[],
             primary_identifier: "ImageId",
             provider: None,
-        }),
-        Flavour::Tf => registry_document::<TfProperties>(RegistryTraits {
+        },
+        Flavour::Tf => RegistryTraits {
             type_name: Flavour::TF_TYPE,
             attributes: Attributes::OutputOnly(tf::READ_ONLY_PROPERTIES),
             create_only: Some(tf::CREATE_ONLY),
@@ -46,9 +61,9 @@ pub fn registry_schema(flavour: Flavour) -> Value {
             primary_identifier: tf::PRIMARY_IDENTIFIER,
             provider: Some(ProviderTraits {
                 write_only: tf::WRITE_ONLY_PROPERTIES,
-                type_configuration: type_configuration_schema::<tf::TypeConfiguration>(),
+                type_configuration: type_configuration_schema::<tf::TypeConfiguration>,
             }),
-        }),
+        },
     }
 }
 
@@ -63,14 +78,6 @@ pub const MUTATING_HANDLER_TIMEOUT_MINUTES: u32 = 2160;
 
 /// READ and LIST answer at once (never IN_PROGRESS); the meta-schema's minimum.
 pub const READING_HANDLER_TIMEOUT_MINUTES: u32 = 2;
-
-/// The properties a template may not set: the attributes that are not also inputs.
-pub(crate) fn output_only_properties(flavour: Flavour) -> &'static [&'static str] {
-    match flavour {
-        Flavour::Ros => &[],
-        Flavour::Tf => tf::READ_ONLY_PROPERTIES,
-    }
-}
 
 /// Writes every flavour's schema into `dir` (pretty JSON, trailing newline) and returns the
 /// paths written. This is what `ecs-image-copy schema [--out DIR]` runs.
@@ -155,7 +162,7 @@ enum Attributes {
 
 struct ProviderTraits {
     write_only: &'static [&'static str],
-    type_configuration: Value,
+    type_configuration: fn() -> Value,
 }
 
 fn registry_document<T: JsonSchema>(traits: RegistryTraits) -> Value {
@@ -208,7 +215,7 @@ fn registry_document<T: JsonSchema>(traits: RegistryTraits) -> Value {
             doc.insert("writeOnlyProperties".into(), pointers(provider.write_only));
         }
         doc.insert("handlers".into(), handlers());
-        doc.insert("typeConfiguration".into(), provider.type_configuration);
+        doc.insert("typeConfiguration".into(), (provider.type_configuration)());
     }
     Value::Object(doc)
 }

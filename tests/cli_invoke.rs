@@ -166,7 +166,7 @@ fn schema_check_agrees_with_the_committed_files() {
 /// `invoke`'s embedded emulator takes `ECS_EMULATOR_REALISM` as the standalone one does.
 fn invoke_with_realism(spec: &str, files: &[&str]) -> Output {
     Command::new(BIN)
-        .arg("invoke")
+        .args(["invoke", "--emulator"])
         .args(files)
         .env_remove("ALIBABA_CLOUD_ACCESS_KEY_ID")
         .env_remove("ALIBABA_CLOUD_ACCESS_KEY_SECRET")

@@ -174,8 +174,11 @@ async fn source_and_destination_calls_go_to_their_own_region_endpoints() {
         at_shanghai.iter().all(|r| r == "cn-shanghai"),
         "{at_shanghai:?}"
     );
-    let image_id = answer["PhysicalResourceId"].as_str().unwrap();
-    assert!(emulator.control().image(image_id).is_some());
+    let physical = answer["PhysicalResourceId"].as_str().unwrap();
+    let image_id = ecs_image_copy::lifecycle::PhysicalId::parse(physical)
+        .expect("an id this handler made")
+        .image_id;
+    assert!(emulator.control().image(&image_id).is_some());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

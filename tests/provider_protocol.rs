@@ -45,6 +45,13 @@ async fn a_long_copy_runs_across_fresh_processes_with_one_copy_image() {
         "the copy is waited for by callbacks, not in one invocation: {invocations}"
     );
     assert_eq!(copy_calls(&emulator), 1);
+    let describes = emulator
+        .control()
+        .calls()
+        .iter()
+        .filter(|c| c.action == "DescribeImages")
+        .count();
+    eprintln!("an 8 s copy (harsh realism): {invocations} invocations, {describes} DescribeImages");
 
     // Every input property echoed exactly as sent (string booleans too), plus the ids.
     let model = &event["resourceModel"];

@@ -75,7 +75,13 @@ impl Work {
                 let started = instant_of(record.started());
                 tracing::info!(image_id = %record.image_id, hand_overs = record.hand_overs, "resuming the wait");
                 lifecycle
-                    .await_copy(spec, &record.image_id, started, budget)
+                    .await_copy(
+                        spec,
+                        &record.image_id,
+                        started,
+                        record.watch.clone(),
+                        budget,
+                    )
                     .await
             }
             (None, RequestType::Create) => lifecycle.create(spec, &self.client_token, budget).await,
@@ -123,7 +129,8 @@ impl Work {
             &context.target,
             &context.key,
         )
-        .scoped(context.region_id.clone(), context.answer_by, &context.key);
+        .scoped(context.region_id.clone(), context.answer_by, &context.key)
+        .watching(pending.watch.clone().map(|watch| *watch), &context.key);
         let mut payload = context.raw.clone();
         if let Some(fields) = payload.as_object_mut() {
             fields.insert(

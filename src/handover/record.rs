@@ -10,12 +10,13 @@ use serde::{Deserialize, Serialize};
 use sha1::Sha1;
 
 use crate::envelope::{AnswerTarget, RequestType};
+use crate::lifecycle::look::CopyWatch;
 use crate::lifecycle::WaitKind;
 
 /// The key under which the record travels in the re-delivered event.
 pub const CONTINUATION_KEY: &str = "EcsImageCopyContinuation";
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "PascalCase", deny_unknown_fields)]
 pub struct Continuation {
     pub kind: WaitKind,
@@ -37,6 +38,10 @@ pub struct Continuation {
     /// from the first invocation: no invocation in the chain answers or hands over later.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answer_by_ms: Option<u64>,
+    /// What the copy wait has learnt so far: the same state a registry callbackContext
+    /// carries, so that the next invocation goes on with the same poll schedule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub watch: Option<CopyWatch>,
     pub signature: String,
 }
 
@@ -78,6 +83,7 @@ impl Continuation {
             logical_resource_id: target.logical_resource_id.clone(),
             region_id: None,
             answer_by_ms: None,
+            watch: None,
             signature: String::new(),
         };
         record.signature = record.expected_signature(key);
@@ -94,6 +100,13 @@ impl Continuation {
     ) -> Self {
         self.region_id = region_id;
         self.answer_by_ms = answer_by.map(unix_millis);
+        self.signature = self.expected_signature(key);
+        self
+    }
+
+    /// The same record, also carrying the copy wait's state, signed again.
+    pub fn watching(mut self, watch: Option<CopyWatch>, key: &[u8]) -> Self {
+        self.watch = watch;
         self.signature = self.expected_signature(key);
         self
     }
@@ -167,6 +180,10 @@ impl Continuation {
                 self.region_id.as_deref().unwrap_or(""),
                 self.answer_by_ms.map_or(String::new(), |ms| ms.to_string())
             ));
+        }
+        if let Some(watch) = &self.watch {
+            let state = serde_json::to_string(watch).expect("a watch serialises");
+            text.push_str(&format!("\nv3\n{state}"));
         }
         text
     }
@@ -271,6 +288,32 @@ mod tests {
                 Err(RecordError::BadSignature)
             );
         }
+    }
+
+    #[test]
+    fn the_copy_watch_travels_signed() {
+        let record = Continuation::new(
+            WaitKind::Copy,
+            "m-abc",
+            SystemTime::now(),
+            1,
+            &[],
+            &target(),
+            b"key",
+        )
+        .watching(Some(CopyWatch::new()), b"key");
+        let text = serde_json::to_string(&carried(&record)).unwrap();
+        let raw: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let back = Continuation::from_event(&raw, &target(), RequestType::Create, Some(b"key"))
+            .unwrap()
+            .unwrap();
+        assert_eq!(back.watch, Some(CopyWatch::new()));
+        let mut changed = raw.clone();
+        changed[CONTINUATION_KEY]["Watch"]["seen"] = serde_json::json!(true);
+        assert_eq!(
+            Continuation::from_event(&changed, &target(), RequestType::Create, Some(b"key")),
+            Err(RecordError::BadSignature)
+        );
     }
 
     #[test]

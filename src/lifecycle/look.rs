@@ -18,7 +18,7 @@ pub(super) const UNLISTED_MAX_INTERVAL: Duration = Duration::from_secs(5);
 const USABLE_MAX_INTERVAL: Duration = Duration::from_secs(3);
 
 /// What the wait has learnt so far; serialisable so that a fresh process can resume it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CopyWatch {
     schedule: PollSchedule,
     /// DescribeImages has listed the copy at least once.
@@ -27,8 +27,18 @@ pub struct CopyWatch {
     available_since_ms: Option<u64>,
     /// The pause chosen after the last look.
     last_delay_ms: u64,
+    /// When the next look is due, as time since the copy started: a driver resuming in
+    /// another process sleeps only what is left of it.
+    next_look_at_ms: u64,
     /// The last state seen, in words, for logs and a timeout's message.
     pub last_seen: String,
+}
+
+/// A watch of a copy not looked at yet.
+impl Default for CopyWatch {
+    fn default() -> Self {
+        CopyWatch::new()
+    }
 }
 
 /// The decision after one look.
@@ -48,17 +58,26 @@ pub enum CopyLook {
 impl CopyWatch {
     pub fn new() -> Self {
         let schedule = PollSchedule::new();
+        let first = schedule.first_delay().as_millis() as u64;
         CopyWatch {
-            last_delay_ms: schedule.first_delay().as_millis() as u64,
             schedule,
+            seen: false,
+            available_since_ms: None,
+            last_delay_ms: first,
+            next_look_at_ms: first,
             last_seen: "not yet observed".to_string(),
-            ..CopyWatch::default()
         }
     }
 
     /// The pause before the first look.
     pub fn first_delay(&self) -> Duration {
         self.schedule.first_delay()
+    }
+
+    /// The pause before the next look, `since_copy` after the copy started: what is left
+    /// of the pause the last look chose (none when it is already due).
+    pub fn next_delay(&self, since_copy: Duration) -> Duration {
+        Duration::from_millis(self.next_look_at_ms).saturating_sub(since_copy)
     }
 
     /// Whether the copy was complete but for the `Usable` flag: out of time or a failed
@@ -82,7 +101,7 @@ impl CopyWatch {
             self.last_seen = "not listed by DescribeImages yet".to_string();
             let delay = (Duration::from_millis(self.last_delay_ms) * 2)
                 .clamp(MIN_INTERVAL, UNLISTED_MAX_INTERVAL);
-            return self.wait(delay);
+            return self.wait(delay, waited);
         };
         self.seen = true;
         let observed = match &image.status {
@@ -116,11 +135,12 @@ impl CopyWatch {
         if self.available_since_ms.is_some() {
             delay = delay.min(USABLE_MAX_INTERVAL);
         }
-        self.wait(delay)
+        self.wait(delay, waited)
     }
 
-    fn wait(&mut self, delay: Duration) -> CopyLook {
+    fn wait(&mut self, delay: Duration, waited: Duration) -> CopyLook {
         self.last_delay_ms = delay.as_millis() as u64;
+        self.next_look_at_ms = (waited + delay).as_millis() as u64;
         CopyLook::Waiting {
             next_look_in: delay,
         }
@@ -178,6 +198,12 @@ mod tests {
             panic!("Available but not Usable is waited for");
         };
         assert!(next_look_in <= USABLE_MAX_INTERVAL);
+        assert_eq!(watch.next_delay(s(10)), next_look_in);
+        assert_eq!(
+            watch.next_delay(s(60)),
+            Duration::ZERO,
+            "overdue: look at once"
+        );
         let text = serde_json::to_string(&watch).unwrap();
         let mut resumed: CopyWatch = serde_json::from_str(&text).unwrap();
         assert!(resumed.only_usable_outstanding());

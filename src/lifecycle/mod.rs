@@ -20,9 +20,10 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 pub use error::LifecycleError;
+use look::CopyWatch;
 pub use physical_id::{is_foreign_physical_id, is_region_id, PhysicalId};
 pub use steps::StartedRemoval;
-use wait::{wait_for_copy, WaitEnd};
+use wait::{watch_copy, WaitEnd};
 
 use crate::ecs::{CopyImageRequest, EcsClient, Tag as EcsTag};
 use crate::model::CopySpec;
@@ -78,7 +79,7 @@ pub enum WaitKind {
 }
 
 /// How far an operation got in this invocation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Progress {
     /// Finished; the image id to answer with.
     Done(String),
@@ -86,7 +87,7 @@ pub enum Progress {
     Pending(Pending),
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Pending {
     pub kind: WaitKind,
     pub image_id: String,
@@ -96,6 +97,8 @@ pub struct Pending {
     pub snapshot_ids: Vec<String>,
     /// The last state seen, for logs.
     pub last_seen: String,
+    /// What the copy wait has learnt, for the next driver to go on from (Copy only).
+    pub watch: Option<Box<CopyWatch>>,
 }
 
 /// Records the image a Create started, so that even if the handler dies mid-way (a panic)
@@ -187,24 +190,29 @@ impl<'a> Lifecycle<'a> {
             .map_err(|source| LifecycleError::from_copy_image(spec, source))?;
         self.journal.record(&image_id);
         tracing::info!(%image_id, from = %spec.source_region_id, to = %spec.destination_region_id, "copy started");
-        self.await_copy(spec, &image_id, started, budget).await
+        self.await_copy(spec, &image_id, started, None, budget)
+            .await
     }
 
-    /// Waits for a started copy (also when resuming in a later invocation), cleaning up
-    /// when it fails or its create timeout passes. `started` is when the copy began.
+    /// Waits for a started copy (also when resuming in a later invocation, going on from
+    /// the `watch` handed over), cleaning up when it fails or its create timeout passes.
+    /// `started` is when the copy began.
     pub async fn await_copy(
         &self,
         spec: &CopySpec,
         image_id: &str,
         started: Instant,
+        watch: Option<CopyWatch>,
         budget: Budget,
     ) -> Result<Progress, Failure> {
+        let mut watch = watch.unwrap_or_default();
         self.journal.record(image_id);
         let region = &spec.destination_region_id;
         let timeout_at = started + spec.create_timeout;
         let invocation_limited = timeout_at > budget.stop_waiting_at;
         let stop_at = timeout_at.min(budget.stop_waiting_at);
-        let error = match wait_for_copy(self.ecs, region, image_id, started, stop_at).await {
+        let waited = watch_copy(self.ecs, region, image_id, started, stop_at, &mut watch).await;
+        let error = match waited {
             Ok(WaitEnd::Available) => {
                 tracing::info!(%image_id, %region, "copy available");
                 return Ok(Progress::Done(image_id.to_string()));
@@ -229,6 +237,7 @@ impl<'a> Lifecycle<'a> {
                     started,
                     snapshot_ids: Vec::new(),
                     last_seen: progress,
+                    watch: Some(Box::new(watch)),
                 }));
             }
             Ok(WaitEnd::Failed(status)) => LifecycleError::CopyFailed {
@@ -364,6 +373,7 @@ impl<'a> Lifecycle<'a> {
                 started,
                 snapshot_ids: removal.snapshot_ids,
                 last_seen: "still present after DeleteImage".to_string(),
+                watch: None,
             }));
         }
         Err(leftover(LifecycleError::DeleteTimedOut {

@@ -31,6 +31,7 @@ pub(super) enum WaitEnd {
 
 /// Polls until the copy is usable, has failed, or `stop_at` comes. `copy_started` is when
 /// `CopyImage` answered (the listing grace counts from there).
+#[cfg(test)]
 pub(super) async fn wait_for_copy(
     ecs: &EcsClient,
     region: &str,
@@ -38,9 +39,22 @@ pub(super) async fn wait_for_copy(
     copy_started: Instant,
     stop_at: Instant,
 ) -> Result<WaitEnd, EcsError> {
-    let began = Instant::now();
     let mut watch = CopyWatch::new();
-    let mut delay = watch.first_delay();
+    watch_copy(ecs, region, image_id, copy_started, stop_at, &mut watch).await
+}
+
+/// [`wait_for_copy`] going on from what `watch` has learnt (a fresh one for a new wait, the
+/// one a hand-over record carried when resuming), which it keeps up to date: a wait cut
+/// short hands it on. Its clock is the time since `copy_started`.
+pub(super) async fn watch_copy(
+    ecs: &EcsClient,
+    region: &str,
+    image_id: &str,
+    copy_started: Instant,
+    stop_at: Instant,
+    watch: &mut CopyWatch,
+) -> Result<WaitEnd, EcsError> {
+    let mut delay = watch.next_delay(copy_started.elapsed());
     loop {
         let wake = Instant::now() + delay;
         if wake >= stop_at {
@@ -50,7 +64,7 @@ pub(super) async fn wait_for_copy(
                 return Ok(WaitEnd::Available);
             }
             return Ok(WaitEnd::TimedOut {
-                progress: watch.last_seen,
+                progress: watch.last_seen.clone(),
             });
         }
         tokio::time::sleep_until(wake).await;
@@ -60,7 +74,8 @@ pub(super) async fn wait_for_copy(
             Err(_) if watch.only_usable_outstanding() => return Ok(WaitEnd::Available),
             Err(error) => return Err(error),
         };
-        match watch.judge(found.as_ref(), began.elapsed(), copy_started.elapsed()) {
+        let since_copy = copy_started.elapsed();
+        match watch.judge(found.as_ref(), since_copy, since_copy) {
             CopyLook::Available => return Ok(WaitEnd::Available),
             CopyLook::Failed(status) => return Ok(WaitEnd::Failed(status)),
             CopyLook::Vanished => return Ok(WaitEnd::Vanished),

@@ -75,7 +75,11 @@ pub async fn answer(
         Action::Read | Action::List => READ_LIMIT,
         _ => MUTATION_LIMIT,
     };
-    let deadline = deadline.min(Instant::now() + limit) - ANSWER_MARGIN;
+    let now = Instant::now();
+    let deadline = deadline
+        .min(now + limit)
+        .checked_sub(ANSWER_MARGIN)
+        .map_or(now, |at| at.max(now));
     let provider = Provider {
         ecs: &ecs,
         region_id: &config.region_id,

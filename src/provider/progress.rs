@@ -26,6 +26,7 @@ pub enum HandlerErrorCode {
     InvalidCredentials,
     NotFound,
     AlreadyExists,
+    ResourceConflict,
     Throttling,
     ServiceLimitExceeded,
     NotStabilized,
@@ -125,6 +126,9 @@ pub fn code_for_ecs(error: &EcsError) -> HandlerErrorCode {
         || code.starts_with("IncompleteSignature")
     {
         HandlerErrorCode::InvalidCredentials
+    } else if code == "OperationDenied.ImageCopying" || code == "IncorrectImageStatus" {
+        // A source still being copied, an image mid-cancel: busy, not forbidden.
+        HandlerErrorCode::ResourceConflict
     } else if code.starts_with("Forbidden") || code.contains("NoPermission") || status == 403 {
         HandlerErrorCode::AccessDenied
     } else if last.is_not_found() || code.ends_with(".NotFound") {

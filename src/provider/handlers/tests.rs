@@ -250,3 +250,52 @@ async fn invalid_properties_are_invalid_request_without_ecs_calls() {
     assert!(emulator.control().calls().is_empty());
     let _ = OperationStatus::Success;
 }
+
+#[tokio::test]
+async fn the_create_timeout_counts_across_callbacks_and_cancels_the_copy() {
+    let (emulator, ecs) = emulator(Duration::from_secs(600)).await;
+    let mut model = props();
+    model["Timeouts"] = json!({"Create": "2s"});
+    let (answer, callbacks) = drive(&ecs, "cn-shanghai", "CREATE", model).await;
+    assert_eq!(answer["errorCode"], "NotStabilized", "{answer}");
+    assert!(
+        answer["message"]
+            .as_str()
+            .unwrap()
+            .contains("create timeout"),
+        "{answer}"
+    );
+    assert!(callbacks > 2, "looked at across callbacks: {callbacks}");
+    assert!(emulator
+        .control()
+        .calls()
+        .iter()
+        .any(|c| c.action == "CancelCopyImage"));
+    assert_eq!(emulator.control().copy_tasks_running(), 0);
+}
+
+#[tokio::test]
+async fn ids_this_type_did_not_make_are_not_found_without_touching_them() {
+    let (emulator, ecs) = emulator(Duration::from_secs(1)).await;
+    for id in [
+        "not-an-id",
+        "m-plainid",
+        "cn-hangzhou/m-bp1emulatorbase0001",
+    ] {
+        for action in ["READ", "UPDATE", "DELETE"] {
+            let mut model = props();
+            model["tfcfnid"] = json!(id);
+            let answer = call(&ecs, "cn-shanghai", &request(action, model, None)).await;
+            assert_eq!(answer["errorCode"], "NotFound", "{action} {id}: {answer}");
+        }
+    }
+    assert!(
+        emulator.control().image("m-bp1emulatorbase0001").is_some(),
+        "a source image is never ours"
+    );
+    assert!(!emulator
+        .control()
+        .calls()
+        .iter()
+        .any(|c| c.action != "DescribeImages"));
+}

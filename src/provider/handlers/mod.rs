@@ -34,7 +34,8 @@ impl Provider<'_> {
         let context = request
             .callback_context
             .as_ref()
-            .filter(|c| !c.is_null())
+            // Absent, null and `{}` all mean a first call.
+            .filter(|c| !c.is_null() && c.as_object().is_none_or(|o| !o.is_empty()))
             .map(|c| serde_json::from_value::<CallbackContext>(c.clone()));
         let context = match context.transpose() {
             Ok(context) => context,

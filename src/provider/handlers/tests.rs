@@ -212,6 +212,25 @@ async fn list_pages_with_next_token() {
 }
 
 #[tokio::test]
+async fn an_empty_callback_context_is_a_first_call() {
+    let (_emulator, ecs) = emulator(Duration::from_secs(60)).await;
+    let answer = call(
+        &ecs,
+        "cn-shanghai",
+        &request("CREATE", props(), Some(json!({}))),
+    )
+    .await;
+    assert_eq!(answer["status"], "IN_PROGRESS", "{answer}");
+    let forged = call(
+        &ecs,
+        "cn-shanghai",
+        &request("CREATE", props(), Some(json!({"Phase": "Nope"}))),
+    )
+    .await;
+    assert_eq!(forged["errorCode"], "InvalidRequest", "{forged}");
+}
+
+#[tokio::test]
 async fn a_repeated_first_create_does_not_copy_twice() {
     let (emulator, ecs) = emulator(Duration::from_secs(60)).await;
     let first = call(&ecs, "cn-shanghai", &request("CREATE", props(), None)).await;

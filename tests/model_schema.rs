@@ -91,6 +91,93 @@ fn registry_traits_follow_the_types() {
     );
     // Registry schemas never declare null as a property type.
     assert!(!serde_json::to_string(&tf).unwrap().contains("\"null\""));
+
+    // ROS names its attributes after inputs: declared read-only for the linters.
+    assert_eq!(
+        ros["readOnlyProperties"],
+        serde_json::json!([
+            "/properties/ImageId",
+            "/properties/SourceRegionId",
+            "/properties/DestinationRegionId"
+        ])
+    );
+    assert!(ros.get("handlers").is_none(), "ROS is never registered");
+}
+
+#[test]
+fn the_tf_schema_is_a_complete_provider_schema() {
+    let tf = registry_schema(Flavour::Tf);
+    let pointers = |names: &[&str]| -> serde_json::Value {
+        names.iter().map(|n| format!("/properties/{n}")).collect()
+    };
+    // The one list the lifecycle uses too.
+    assert_eq!(
+        tf["createOnlyProperties"],
+        pointers(ecs_image_copy::model::TF_CREATE_ONLY)
+    );
+    assert_eq!(
+        tf["readOnlyProperties"],
+        pointers(ecs_image_copy::model::TF_READ_ONLY_PROPERTIES)
+    );
+    for action in ["create", "read", "update", "delete", "list"] {
+        let handler = &tf["handlers"][action];
+        assert_eq!(handler["permissions"], serde_json::json!([]), "{action}");
+        let minutes = handler["timeoutInMinutes"].as_u64().unwrap();
+        assert!((2..=2160).contains(&minutes), "{action}: {minutes}");
+    }
+    // A 36-hour copy fits in every mutating handler's limit.
+    for action in ["create", "update", "delete"] {
+        assert_eq!(tf["handlers"][action]["timeoutInMinutes"], 36 * 60);
+    }
+    let config = &tf["typeConfiguration"];
+    assert_eq!(config["additionalProperties"], false);
+    assert_eq!(
+        config["required"],
+        serde_json::json!(["AccessKeyId", "AccessKeySecret", "RegionId"])
+    );
+    let names: Vec<&str> = config["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "AccessKeyId",
+            "AccessKeySecret",
+            "RegionId",
+            "SecurityToken"
+        ]
+    );
+    // A dynamic reference ({{resolve:...}}) must fit where a secret goes.
+    for secret in ["AccessKeySecret", "SecurityToken", "AccessKeyId"] {
+        assert!(
+            config["properties"][secret].get("pattern").is_none(),
+            "{secret}"
+        );
+    }
+    assert_eq!(tf["tagging"]["taggable"], false);
+    assert_eq!(tf["deprecatedProperties"], pointers(&["Name"]));
+}
+
+/// `cfn submit` and `cfn test` read the schema at the registry project's root: it must be the
+/// generated one (a symlink to schema/, or a copy kept identical).
+#[test]
+fn the_registry_project_holds_the_generated_schema() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let path = root.join("registry").join(schema_file_name(Flavour::Tf));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    assert!(
+        text == render_schema(&registry_schema(Flavour::Tf)),
+        "{} is not the generated schema: make it a symlink to ../schema/ and regenerate",
+        path.display()
+    );
+    let config: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("registry/.rpdk-config")).unwrap())
+            .unwrap();
+    assert_eq!(config["typeName"], "TF::Alicloud::ImageCopy");
+    assert_eq!(config["entrypoint"], "bootstrap");
 }
 
 #[test]

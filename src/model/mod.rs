@@ -24,8 +24,13 @@ pub use engine::{
 };
 pub use lenient::{delete_spec, guess_flavour};
 pub use schema::{registry_schema, render as render_schema, schema_file_name, write_schemas};
+pub use schema::{MUTATING_HANDLER_TIMEOUT_MINUTES, READING_HANDLER_TIMEOUT_MINUTES};
 pub use spec::{CopySpec, Flavour, Tag};
-pub use tf::{CREATE_ONLY as TF_CREATE_ONLY, DEFAULT_TIMEOUT as TF_DEFAULT_TIMEOUT};
+pub use tf::{
+    TypeConfiguration, CREATE_ONLY as TF_CREATE_ONLY, DEFAULT_TIMEOUT as TF_DEFAULT_TIMEOUT,
+    PRIMARY_IDENTIFIER as TF_PRIMARY_IDENTIFIER, READ_ONLY_PROPERTIES as TF_READ_ONLY_PROPERTIES,
+    WRITE_ONLY_PROPERTIES as TF_WRITE_ONLY_PROPERTIES,
+};
 pub use validate::{detect_flavour, validate, Context};
 pub use violation::{Violation, Violations};
 

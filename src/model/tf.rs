@@ -129,6 +129,78 @@ pub struct TimeoutsDefinition {
 /// schema's `createOnlyProperties` and the registry handler's NotUpdatable rule read this.
 pub const CREATE_ONLY: &[&str] = &["SourceImageId", "SourceRegionId", "Encrypted", "KmsKeyId"];
 
+/// The attributes (`Fn::GetAtt` names) the handler fills in; a template cannot set them.
+/// `tfcfnid` (what `Ref` returns) carries the region as well as the image id, so READ,
+/// UPDATE and DELETE find the copy from it alone.
+pub const READ_ONLY_PROPERTIES: &[&str] = &["tfcfnid", "Id", "ImageId"];
+
+/// Properties the handler cannot read back from ECS, so READ never returns them (the contract
+/// tests compare everything else READ returns with what was set).
+/// Encrypted and KmsKeyId are create-only and ECS does not report the key a copy was made
+/// with; Name is the alias READ answers as ImageName; the rest live nowhere in ECS.
+pub const WRITE_ONLY_PROPERTIES: &[&str] = &[
+    "Name",
+    "Encrypted",
+    "KmsKeyId",
+    "Force",
+    "DeleteAutoSnapshot",
+    "Timeouts",
+];
+
+/// The property `Ref` returns and the registry identifies the resource by.
+pub const PRIMARY_IDENTIFIER: &str = "tfcfnid";
+
+/// The registry type's configuration (`SetTypeConfiguration`, once per account and region):
+/// the Alibaba Cloud credentials the copies are made with and the provider region they go
+/// to. No patterns on the credentials: a dynamic reference (`{{resolve:...}}`) stands in for
+/// them until CloudFormation resolves it.
+#[derive(Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(
+    title = "TF::Alicloud::ImageCopy type configuration",
+    description = "Alibaba Cloud credentials and the provider region the copies are made in. \
+                   Pass AccessKeySecret (and SecurityToken) as a dynamic reference such as \
+                   {{resolve:secretsmanager:alicloud-imagecopy:SecretString:AccessKeySecret}}."
+)]
+pub struct TypeConfiguration {
+    /// The AccessKey ID of a RAM user (or of STS credentials) allowed the ECS actions of
+    /// templates/ram-policy.json.
+    #[serde(rename = "AccessKeyId")]
+    #[schemars(length(min = 1, max = 128))]
+    pub access_key_id: String,
+
+    /// The AccessKey secret. Use a dynamic reference to a Secrets Manager secret; the
+    /// handler never logs or returns it.
+    #[serde(rename = "AccessKeySecret")]
+    #[schemars(length(min = 1, max = 256))]
+    pub access_key_secret: String,
+
+    /// The STS security token, for temporary credentials only; empty means none.
+    #[serde(rename = "SecurityToken", default)]
+    #[schemars(length(max = 4096))]
+    pub security_token: Option<String>,
+
+    /// The provider region: where the copies are made, e.g. cn-shanghai.
+    #[serde(rename = "RegionId")]
+    #[schemars(regex(pattern = REGION_ID_PATTERN), length(max = 64))]
+    pub region_id: String,
+}
+
+impl std::fmt::Debug for TypeConfiguration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The secret and the token stay out of every log line and error.
+        f.debug_struct("TypeConfiguration")
+            .field("access_key_id", &self.access_key_id)
+            .field("access_key_secret", &"<redacted>")
+            .field(
+                "security_token",
+                &self.security_token.as_ref().map(|_| "<redacted>"),
+            )
+            .field("region_id", &self.region_id)
+            .finish()
+    }
+}
+
 /// Terraform's default for both timeouts.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use super::engine::ENGINE_KEYS;
-use super::schema::{boolean_properties, compile, read_only_properties, registry_schema};
+use super::schema::{boolean_properties, compile, output_only_properties, registry_schema};
 use super::spec::{CopySpec, Flavour};
 use super::violation::{describe, show_value, Violation, Violations};
 use super::{ros, tf};
@@ -45,8 +45,8 @@ pub fn validate(
     }
     let mut violations = Vec::new();
     coerce_booleans(schema, &mut props, &mut violations);
-    for name in read_only_properties(schema) {
-        if props.remove(&name).is_some() {
+    for &name in output_only_properties(flavour) {
+        if props.remove(name).is_some() {
             violations.push(Violation::new(
                 name,
                 "is an attribute (read-only) and cannot be set",

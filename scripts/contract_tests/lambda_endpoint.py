@@ -82,6 +82,9 @@ class Endpoint:
             AWS_LAMBDA_FUNCTION_VERSION="$LATEST",
             AWS_LAMBDA_LOG_GROUP_NAME="/aws/lambda/TypeFunction",
             AWS_LAMBDA_LOG_STREAM_NAME=f"contract/{invocation.request_id}",
+            # Should a request ever name a provider log group, its lines go to a closed
+            # loopback port, never to AWS.
+            AWS_ENDPOINT_URL_CLOUDWATCH_LOGS="http://127.0.0.1:9",
         )
         self.log.write(f"--- invocation {self.invocations} {invocation.action} {invocation.request_id}\n")
         self.log.flush()

@@ -7,16 +7,16 @@
 
 use serde_json::{json, Map, Value};
 
+// Read-only properties are the handler's outputs, never inputs: the schema's list.
 use crate::ecs::{Image, Tag as EcsTag};
 use crate::lifecycle::PhysicalId;
+use crate::model::TF_READ_ONLY_PROPERTIES as READ_ONLY;
 use crate::model::{self, Context, CopySpec, Flavour, Violation, Violations, TF_DEFAULT_TIMEOUT};
 
 /// Marks an image as a `TF::Alicloud::ImageCopy` copy; its value records the source.
 pub const MANAGED_TAG_KEY: &str = "ecs-image-copy:TF::Alicloud::ImageCopy";
 /// ECS allows 20 tags on an image; one is the managed tag.
 pub const MAX_USER_TAGS: usize = 19;
-/// Read-only properties: the handler's outputs, never inputs.
-pub const READ_ONLY: &[&str] = &["tfcfnid", "Id", "ImageId"];
 
 /// The input properties of a model: every property but the read-only ones.
 pub fn input_properties(model: Option<&Value>) -> Map<String, Value> {
@@ -69,7 +69,10 @@ pub fn is_managed(image: &Image) -> bool {
 pub fn echo(props: &Map<String, Value>, physical_id: &str, image_id: &str) -> Value {
     let mut model = props.clone();
     model.insert("tfcfnid".into(), Value::String(physical_id.to_string()));
+    // `ImageId` too: the schema declares it (the custom resource's attribute), so a template
+    // may `Fn::GetAtt` it.
     model.insert("Id".into(), Value::String(image_id.to_string()));
+    model.insert("ImageId".into(), Value::String(image_id.to_string()));
     Value::Object(model)
 }
 
@@ -80,6 +83,7 @@ pub fn from_image(image: &Image) -> Value {
     let mut model = Map::new();
     model.insert("tfcfnid".into(), json!(physical_id));
     model.insert("Id".into(), json!(image.image_id));
+    model.insert("ImageId".into(), json!(image.image_id));
     if let Some(source) = image.tags.iter().find(|t| t.key == MANAGED_TAG_KEY) {
         if let Some((region, source_image)) = source.value.split_once('/') {
             model.insert("SourceRegionId".into(), json!(region));
@@ -163,6 +167,10 @@ mod tests {
         assert_eq!(model["Force"], "true");
         assert_eq!(model["tfcfnid"], "cn-shanghai/m-new");
         assert_eq!(model["Id"], "m-new");
+        assert_eq!(
+            model["ImageId"], "m-new",
+            "the schema's attribute for Fn::GetAtt"
+        );
     }
 
     #[test]
@@ -196,7 +204,7 @@ mod tests {
         };
         assert_eq!(
             from_image(&image),
-            json!({"tfcfnid": "cn-shanghai/m-copy", "Id": "m-copy", "SourceRegionId": "cn-hangzhou",
+            json!({"tfcfnid": "cn-shanghai/m-copy", "Id": "m-copy", "ImageId": "m-copy", "SourceRegionId": "cn-hangzhou",
                    "SourceImageId": "m-src", "ImageName": "web", "Tags": [{"MapKey": "team", "MapValue": "a"}]})
         );
         assert!(primary_identifier(Some(&json!({"tfcfnid": "m-copy"}))).is_none());

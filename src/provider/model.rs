@@ -77,7 +77,7 @@ pub fn echo(props: &Map<String, Value>, physical_id: &str, image_id: &str) -> Va
 }
 
 /// The model ECS tells: what READ and LIST answer. Properties ECS cannot tell back are the
-/// schema's `writeOnlyProperties` (`/work/wt/p1-schema-needs.md`).
+/// schema's `writeOnlyProperties`.
 pub fn from_image(image: &Image) -> Value {
     let physical_id = PhysicalId::format(Some(&image.region_id), &image.image_id);
     let mut model = Map::new();

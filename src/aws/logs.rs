@@ -33,12 +33,10 @@
 use std::future::Future;
 use std::time::Duration;
 
-use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use super::secrets::xml_element;
 use super::{endpoint_url, sigv4_headers, AwsCredentials, SigningError};
 use crate::logging::capture::{self, CapturedLine};
 
@@ -49,8 +47,6 @@ const MAX_BATCH_EVENTS: usize = 10_000;
 const MAX_BATCH_BYTES: usize = 1_048_576;
 const EVENT_OVERHEAD: usize = 26;
 const MAX_EVENT_BYTES: usize = 256 * 1024 - EVENT_OVERHEAD;
-/// An AWS error message is a sentence; more than this is not one.
-const MAX_MESSAGE_CHARS: usize = 300;
 const BLANKED: &str = "***";
 
 /// Runs `work`, then ships the lines it logged to the request's `providerLogGroupName` with
@@ -281,33 +277,13 @@ fn report_rejected(answer: &Value) {
     }
 }
 
-/// AWS JSON errors: `{"__type": "ResourceNotFoundException", "message": "..."}`, the type
-/// maybe with a namespace prefix (`com.amazonaws...#Code`); the XML `<Code>`/`<Message>` form
-/// of an authentication error (moto answers so) is read too.
 fn refusal(action: &'static str, status: u16, body: &str) -> ShipError {
-    #[derive(Deserialize)]
-    struct AwsError {
-        #[serde(rename = "__type")]
-        kind: Option<String>,
-        #[serde(alias = "Message")]
-        message: Option<String>,
-    }
-    let (code, message) = match serde_json::from_str::<AwsError>(body) {
-        Ok(error) => (error.kind, error.message),
-        Err(_) => (xml_element(body, "Code"), xml_element(body, "Message")),
-    };
-    let code = code
-        .map(|kind| kind.rsplit('#').next().unwrap_or(&kind).to_string())
-        .unwrap_or_else(|| "no error code".to_string());
+    let (code, message) = super::refusal_of(body);
     ShipError::Refused {
         action,
         status,
         code,
-        message: message
-            .unwrap_or_else(|| body.to_string())
-            .chars()
-            .take(MAX_MESSAGE_CHARS)
-            .collect(),
+        message,
     }
 }
 

@@ -109,6 +109,41 @@ pub fn sigv4_headers(
         .collect())
 }
 
+/// An AWS service's refusal as (error code, message): the JSON protocols'
+/// `{"__type": "ResourceNotFoundException", "message": "..."}` (the type maybe with a namespace
+/// prefix, `com.amazonaws...#Code`), or the XML `<Code>`/`<Message>` form of an authentication
+/// error (moto answers so). The message is cut to a sentence's length.
+pub(crate) fn refusal_of(body: &str) -> (String, String) {
+    #[derive(serde::Deserialize)]
+    struct AwsError {
+        #[serde(rename = "__type")]
+        kind: Option<String>,
+        #[serde(alias = "Message")]
+        message: Option<String>,
+    }
+    /// An AWS error message is a sentence; more than this is not one.
+    const MAX_MESSAGE_CHARS: usize = 300;
+    let (code, message) = match serde_json::from_str::<AwsError>(body) {
+        Ok(error) => (error.kind, error.message),
+        Err(_) => (xml_element(body, "Code"), xml_element(body, "Message")),
+    };
+    let code = code
+        .map(|kind| kind.rsplit('#').next().unwrap_or(&kind).to_string())
+        .unwrap_or_else(|| "no error code".to_string());
+    let message = message
+        .unwrap_or_else(|| body.to_string())
+        .chars()
+        .take(MAX_MESSAGE_CHARS)
+        .collect();
+    (code, message)
+}
+
+fn xml_element(body: &str, name: &str) -> Option<String> {
+    let start = body.find(&format!("<{name}>"))? + name.len() + 2;
+    let end = start + body[start..].find(&format!("</{name}>"))?;
+    Some(body[start..end].to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -29,8 +29,6 @@ use crate::ecs::Credentials;
 /// Lambda allows an initialisation 10 s; the answer must still be possible after a failure.
 const FETCH_BUDGET: Duration = Duration::from_secs(6);
 const ATTEMPTS: u32 = 3;
-/// An AWS error message is a sentence; more than this is not one.
-const MAX_MESSAGE_CHARS: usize = 300;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
@@ -261,41 +259,14 @@ fn parse_arn(id: &str, service: &str) -> Option<(String, String)> {
     (arn_service == service && region_ok).then(|| (partition.to_string(), region.to_string()))
 }
 
-/// AWS JSON errors: `{"__type": "ResourceNotFoundException", "message": "..."}`, the type
-/// maybe with a namespace prefix (`com.amazonaws...#Code`); the XML `<Code>`/`<Message>` form
-/// of an authentication error (moto answers so) is read too.
 fn refusal(secret: &SecretRef, status: u16, body: &str) -> SecretError {
-    #[derive(Deserialize)]
-    struct AwsError {
-        #[serde(rename = "__type")]
-        kind: Option<String>,
-        #[serde(alias = "Message")]
-        message: Option<String>,
-    }
-    let (code, message) = match serde_json::from_str::<AwsError>(body) {
-        Ok(error) => (error.kind, error.message),
-        Err(_) => (xml_element(body, "Code"), xml_element(body, "Message")),
-    };
-    let code = code
-        .map(|kind| kind.rsplit('#').next().unwrap_or(&kind).to_string())
-        .unwrap_or_else(|| "no error code".to_string());
-    let message = message
-        .unwrap_or_else(|| body.to_string())
-        .chars()
-        .take(MAX_MESSAGE_CHARS)
-        .collect();
+    let (code, message) = super::refusal_of(body);
     SecretError::Refused {
         secret: secret.clone(),
         status,
         code,
         message,
     }
-}
-
-pub(super) fn xml_element(body: &str, name: &str) -> Option<String> {
-    let start = body.find(&format!("<{name}>"))? + name.len() + 2;
-    let end = start + body[start..].find(&format!("</{name}>"))?;
-    Some(body[start..end].to_string())
 }
 
 fn credentials_from_answer(store: Store, body: &str) -> Result<Credentials, SecretProblem> {

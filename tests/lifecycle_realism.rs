@@ -7,34 +7,10 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use ecs_image_copy::emulator::{ImageStatus, ImageView, Realism};
-use ecs_image_copy::handler::Handled;
+use ecs_image_copy::emulator::{ImageStatus, Realism};
 use ecs_image_copy::lifecycle::FAILED_CREATE_MARKER;
 use serde_json::{json, Value};
 use tokio::time::Instant;
-
-fn answer_of(handled: Handled) -> Value {
-    serde_json::from_str(&handled.body.json).unwrap()
-}
-
-fn copies(world: &World) -> Vec<ImageView> {
-    world
-        .ecs()
-        .images()
-        .into_iter()
-        .filter(|i| i.is_copy)
-        .collect()
-}
-
-fn error_codes(world: &World, action: &str) -> Vec<String> {
-    world
-        .ecs()
-        .calls()
-        .into_iter()
-        .filter(|c| c.action == action)
-        .filter_map(|c| c.error_code)
-        .collect()
-}
 
 fn tf_with_snapshots() -> Value {
     let mut props = tf_props();
@@ -55,7 +31,7 @@ async fn rollback_removes_everything(world: &World, props: &Value, physical: &st
             .expect("answered"),
     );
     assert_eq!(answer["Status"], "SUCCESS", "{answer}");
-    assert!(copies(world).is_empty(), "{:?}", copies(world));
+    assert!(world.copies().is_empty(), "{:?}", world.copies());
     assert_eq!(world.ecs().copy_tasks_running(), 0);
 }
 
@@ -80,14 +56,15 @@ async fn two_creates_copying_one_source_to_two_regions_at_once_both_succeed() {
         assert_eq!(answer["Status"], "SUCCESS", "{answer}");
     }
     assert_ne!(a["PhysicalResourceId"], b["PhysicalResourceId"]);
-    let mut regions: Vec<String> = copies(&world)
+    let mut regions: Vec<String> = world
+        .copies()
         .into_iter()
         .inspect(|c| assert_eq!(c.status, ImageStatus::Available, "{c:?}"))
         .map(|c| c.region_id)
         .collect();
     regions.sort();
     assert_eq!(regions, ["cn-beijing", "cn-shanghai"]);
-    let refused = error_codes(&world, "CopyImage");
+    let refused = world.error_codes("CopyImage");
     assert!(
         refused.iter().any(|c| c == "OperationDenied.ImageCopying"),
         "the second copy was never refused, so this proves nothing: {refused:?}"
@@ -101,14 +78,7 @@ async fn a_copy_listed_late_is_waited_for() {
         ..Realism::off()
     };
     let world = World::with_realism(Duration::from_millis(500), realism).await;
-    let answer = world
-        .answer(&cfn_event(
-            &world,
-            "Create",
-            "Custom::ImageCopy",
-            &tf_props(),
-        ))
-        .await;
+    let answer = world.answer_create(&tf_props()).await;
     assert_eq!(answer["Status"], "SUCCESS", "{answer}");
     let copy = world
         .ecs()
@@ -126,9 +96,10 @@ async fn a_create_that_gives_up_before_its_copy_is_listed_cancels_and_names_it()
         ..Realism::off()
     };
     let world = World::with_realism(Duration::from_secs(60), realism).await;
-    let create = cfn_event(&world, "Create", "Custom::ImageCopy", &tf_props());
     let started = Instant::now();
-    let answer = answer_of(world.send(&create, Duration::from_secs(3)).await.unwrap());
+    let answer = world
+        .create_within(&tf_props(), Duration::from_secs(3))
+        .await;
     assert_eq!(answer["Status"], "FAILED", "{answer}");
     assert!(
         started.elapsed() < Duration::from_secs(4),
@@ -141,8 +112,8 @@ async fn a_create_that_gives_up_before_its_copy_is_listed_cancels_and_names_it()
         "the copy is named: {answer}"
     );
     assert_eq!(world.calls("CancelCopyImage"), 1);
-    assert_eq!(error_codes(&world, "CancelCopyImage"), Vec::<String>::new());
-    assert!(copies(&world).is_empty(), "{:?}", copies(&world));
+    assert_eq!(world.error_codes("CancelCopyImage"), Vec::<String>::new());
+    assert!(world.copies().is_empty(), "{:?}", world.copies());
     // The engine's rollback, once ECS would list it, finds nothing left to do.
     tokio::time::sleep_until(started + Duration::from_secs(4)).await;
     rollback_removes_everything(&world, &tf_props(), &physical).await;
@@ -162,7 +133,7 @@ async fn a_rollback_right_after_the_create_cancels_a_copy_not_listed_yet() {
         world.send(&create, Duration::from_secs(60)),
     )
     .await;
-    let copy = copies(&world).pop().expect("the copy runs");
+    let copy = world.copies().pop().expect("the copy runs");
     rollback_removes_everything(&world, &tf_props(), &copy.image_id).await;
 }
 
@@ -173,10 +144,11 @@ async fn a_slow_cancel_is_finished_by_the_rollback_and_a_repeated_cancel_is_not_
         ..Realism::off()
     };
     let world = World::with_realism(Duration::from_secs(60), realism).await;
-    let create = cfn_event(&world, "Create", "Custom::ImageCopy", &tf_props());
-    let answer = answer_of(world.send(&create, Duration::from_secs(4)).await.unwrap());
+    let answer = world
+        .create_within(&tf_props(), Duration::from_secs(4))
+        .await;
     assert_eq!(answer["Status"], "FAILED", "{answer}");
-    let copy = copies(&world).pop().expect("still being cancelled");
+    let copy = world.copies().pop().expect("still being cancelled");
     assert_eq!(
         image_of(answer["PhysicalResourceId"].as_str().unwrap()),
         copy.image_id,
@@ -187,7 +159,7 @@ async fn a_slow_cancel_is_finished_by_the_rollback_and_a_repeated_cancel_is_not_
     // and waits for it to go within the Delete's own budget.
     rollback_removes_everything(&world, &tf_props(), &copy.image_id).await;
     assert_eq!(
-        error_codes(&world, "CancelCopyImage"),
+        world.error_codes("CancelCopyImage"),
         ["IncorrectImageStatus"]
     );
 }
@@ -200,20 +172,13 @@ async fn snapshots_listed_only_once_available_are_deleted_with_the_copy() {
     };
     let world = World::with_realism(Duration::from_millis(500), realism).await;
     let props = tf_with_snapshots();
-    let answer = world
-        .answer(&cfn_event(&world, "Create", "Custom::ImageCopy", &props))
-        .await;
+    let answer = world.answer_create(&props).await;
     assert_eq!(answer["Status"], "SUCCESS", "{answer}");
     let id = answer["PhysicalResourceId"].as_str().unwrap().to_string();
     let snapshots = world.ecs().image(&image_of(&id)).unwrap().snapshot_ids;
     assert!(!snapshots.is_empty());
     rollback_removes_everything(&world, &props, &id).await;
-    let left: Vec<_> = world
-        .ecs()
-        .snapshots()
-        .into_iter()
-        .filter(|s| snapshots.contains(&s.snapshot_id))
-        .collect();
+    let left = world.snapshots_left(&snapshots);
     assert!(left.is_empty(), "DeleteAutoSnapshot left {left:?}");
 }
 
@@ -226,27 +191,15 @@ async fn a_copy_cancelled_mid_way_leaves_no_snapshot() {
     };
     let world = World::with_realism(Duration::from_secs(60), realism).await;
     let props = tf_with_snapshots();
-    let create = cfn_event(&world, "Create", "Custom::ImageCopy", &props);
-    let answer = answer_of(world.send(&create, Duration::from_secs(3)).await.unwrap());
+    let answer = world.create_within(&props, Duration::from_secs(3)).await;
     assert_eq!(answer["Status"], "FAILED", "{answer}");
     let physical = answer["PhysicalResourceId"].as_str().unwrap().to_string();
     if physical != FAILED_CREATE_MARKER {
         rollback_removes_everything(&world, &props, &physical).await;
     }
     tokio::time::sleep(Duration::from_millis(1200)).await;
-    assert!(copies(&world).is_empty());
-    let images: Vec<String> = world
-        .ecs()
-        .images()
-        .into_iter()
-        .map(|i| i.image_id)
-        .collect();
-    let orphans: Vec<_> = world
-        .ecs()
-        .snapshots()
-        .into_iter()
-        .filter(|s| s.image_id.as_ref().is_none_or(|i| !images.contains(i)))
-        .collect();
+    assert!(world.copies().is_empty());
+    let orphans = world.orphaned_snapshots();
     assert!(orphans.is_empty(), "{orphans:?}");
 }
 
@@ -258,14 +211,7 @@ async fn usable_lagging_available_is_waited_for() {
     };
     let world = World::with_realism(Duration::from_millis(500), realism).await;
     let started = Instant::now();
-    let answer = world
-        .answer(&cfn_event(
-            &world,
-            "Create",
-            "Custom::ImageCopy",
-            &tf_props(),
-        ))
-        .await;
+    let answer = world.answer_create(&tf_props()).await;
     assert_eq!(answer["Status"], "SUCCESS", "{answer}");
     // Available at 0.5 s, Usable at 2.5 s: SUCCESS cannot come sooner.
     assert!(started.elapsed() >= Duration::from_millis(2500));
@@ -278,8 +224,9 @@ async fn an_available_copy_is_never_cancelled_for_want_of_usable() {
         ..Realism::off()
     };
     let world = World::with_realism(Duration::from_millis(500), realism).await;
-    let create = cfn_event(&world, "Create", "Custom::ImageCopy", &tf_props());
-    let answer = answer_of(world.send(&create, Duration::from_secs(6)).await.unwrap());
+    let answer = world
+        .create_within(&tf_props(), Duration::from_secs(6))
+        .await;
     assert_eq!(answer["Status"], "SUCCESS", "{answer}");
     let copy = world
         .ecs()
@@ -310,14 +257,18 @@ async fn a_token_still_processing_and_a_delete_denied_after_the_copy_are_retried
     assert_eq!(first["Status"], "SUCCESS", "{first}");
     assert_eq!(first["PhysicalResourceId"], second["PhysicalResourceId"]);
     assert!(
-        error_codes(&world, "CopyImage").contains(&"LastTokenProcessing".to_string()),
+        world
+            .error_codes("CopyImage")
+            .contains(&"LastTokenProcessing".to_string()),
         "{:?}",
         world.ecs().calls()
     );
     let id = first["PhysicalResourceId"].as_str().unwrap().to_string();
     rollback_removes_everything(&world, &tf_props(), &id).await;
     assert!(
-        error_codes(&world, "DeleteImage").contains(&"OperationDenied.ImageCopying".to_string()),
+        world
+            .error_codes("DeleteImage")
+            .contains(&"OperationDenied.ImageCopying".to_string()),
         "DeleteImage was never refused, so this proves nothing"
     );
 }

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use ecs_image_copy::ecs::{Credentials, EcsClient};
 use ecs_image_copy::emulator::{Control, Emulator, EmulatorConfig, Realism, SourceImage};
+use ecs_image_copy::emulator::{ImageView, SnapshotView};
 use ecs_image_copy::handler::{HandleError, Handled, Handler};
 use ecs_image_copy::receiver::{Receiver, Recorded};
 use ecs_image_copy::settings::Settings;
@@ -124,6 +125,68 @@ impl World {
             .filter(|c| c.action == action)
             .count()
     }
+
+    /// Sends a `Custom::ImageCopy` Create with these properties and returns the one answer
+    /// the receiver accepted for it.
+    pub async fn answer_create(&self, props: &Value) -> Value {
+        self.answer(&cfn_event(self, "Create", "Custom::ImageCopy", props))
+            .await
+    }
+
+    /// Sends a `Custom::ImageCopy` Create with these properties, allowing it `within`, and
+    /// returns the answer the handler sent.
+    pub async fn create_within(&self, props: &Value, within: Duration) -> Value {
+        let create = cfn_event(self, "Create", "Custom::ImageCopy", props);
+        answer_of(self.send(&create, within).await.unwrap())
+    }
+
+    /// The images the emulator holds that are copies (not the source images).
+    pub fn copies(&self) -> Vec<ImageView> {
+        self.ecs()
+            .images()
+            .into_iter()
+            .filter(|i| i.is_copy)
+            .collect()
+    }
+
+    /// The error codes ECS answered to `action`, in order.
+    pub fn error_codes(&self, action: &str) -> Vec<String> {
+        self.ecs()
+            .calls()
+            .into_iter()
+            .filter(|c| c.action == action)
+            .filter_map(|c| c.error_code)
+            .collect()
+    }
+
+    /// Which of these snapshots still exist.
+    pub fn snapshots_left(&self, snapshot_ids: &[String]) -> Vec<SnapshotView> {
+        self.ecs()
+            .snapshots()
+            .into_iter()
+            .filter(|s| snapshot_ids.contains(&s.snapshot_id))
+            .collect()
+    }
+
+    /// Snapshots of no image, or of an image that no longer exists.
+    pub fn orphaned_snapshots(&self) -> Vec<SnapshotView> {
+        let images: Vec<String> = self
+            .ecs()
+            .images()
+            .into_iter()
+            .map(|i| i.image_id)
+            .collect();
+        self.ecs()
+            .snapshots()
+            .into_iter()
+            .filter(|s| s.image_id.as_ref().is_none_or(|i| !images.contains(i)))
+            .collect()
+    }
+}
+
+/// The answer a handler call sent, as JSON.
+pub fn answer_of(handled: Handled) -> Value {
+    serde_json::from_str(&handled.body.json).unwrap()
 }
 
 pub fn tf_props() -> Value {

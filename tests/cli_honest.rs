@@ -16,13 +16,7 @@ async fn without_credentials_and_without_emulator_the_stack_is_told_what_is_miss
         credentials: false,
         ..CONFIGURED
     };
-    let run = cloud
-        .invoke(
-            env,
-            &[],
-            &[cloud.cfn("Create", "Custom::ImageCopy", tf_props())],
-        )
-        .await;
+    let run = cloud.create(env, tf_props()).await;
     assert_eq!(run.code(), Some(3), "FAILED delivered: {}", run.stderr());
     let answer = run.answer();
     assert_eq!(answer["Status"], "FAILED");
@@ -44,22 +38,10 @@ async fn without_credentials_and_without_emulator_the_stack_is_told_what_is_miss
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn exit_status_tells_delivered_success_failed_undelivered_and_usage() {
     let cloud = Cloud::start(Duration::from_millis(200)).await;
-    let ok = cloud
-        .invoke(
-            CONFIGURED,
-            &[],
-            &[cloud.cfn("Create", "Custom::ImageCopy", tf_props())],
-        )
-        .await;
+    let ok = cloud.create(CONFIGURED, tf_props()).await;
     assert_eq!(ok.code(), Some(0), "{}", ok.stderr());
 
-    let failed = cloud
-        .invoke(
-            CONFIGURED,
-            &[],
-            &[cloud.cfn("Create", "Custom::ImageCopy", json!({}))],
-        )
-        .await;
+    let failed = cloud.create(CONFIGURED, json!({})).await;
     assert_eq!(failed.code(), Some(3), "{}", failed.stderr());
 
     // Nothing listens on port 9: not delivered (and without --emulator nothing stands in).
@@ -98,14 +80,7 @@ async fn exit_status_tells_delivered_success_failed_undelivered_and_usage() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_copy_is_updated_and_deleted_where_it_was_made_after_the_provider_region_changed() {
     let cloud = Cloud::start(Duration::from_millis(300)).await;
-    let created = cloud
-        .invoke(
-            CONFIGURED,
-            &[],
-            &[cloud.cfn("Create", "Custom::ImageCopy", tf_props())],
-        )
-        .await
-        .answer();
+    let created = cloud.create(CONFIGURED, tf_props()).await.answer();
     assert_eq!(created["Status"], "SUCCESS", "{created}");
     let physical = created["PhysicalResourceId"].as_str().unwrap().to_string();
     let image_id = created["Data"]["ImageId"].as_str().unwrap().to_string();
@@ -125,8 +100,7 @@ async fn a_copy_is_updated_and_deleted_where_it_was_made_after_the_provider_regi
         "Tags",
         json!([{"MapKey": "team", "MapValue": "b"}]),
     );
-    let mut update = cloud.cfn("Update", "Custom::ImageCopy", retagged.clone());
-    update["PhysicalResourceId"] = json!(physical);
+    let mut update = cloud.cfn_for("Update", retagged.clone(), &physical);
     update["OldResourceProperties"] = tf_props();
     let updated = cloud.invoke(moved, &[], &[update]).await;
     assert_eq!(
@@ -149,8 +123,7 @@ async fn a_copy_is_updated_and_deleted_where_it_was_made_after_the_provider_regi
     );
     assert_eq!(cloud.calls("CopyImage"), 1, "no replacement");
 
-    let mut delete = cloud.cfn("Delete", "Custom::ImageCopy", retagged);
-    delete["PhysicalResourceId"] = json!(physical);
+    let delete = cloud.cfn_for("Delete", retagged, &physical);
     let deleted = cloud.invoke(moved, &[], &[delete]).await;
     assert_eq!(deleted.code(), Some(0), "{}", deleted.stderr());
     assert!(
@@ -169,17 +142,9 @@ async fn a_copy_is_updated_and_deleted_where_it_was_made_after_the_provider_regi
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_plain_image_id_from_an_earlier_version_is_deleted_in_the_provider_region() {
     let cloud = Cloud::start(Duration::from_millis(300)).await;
-    let created = cloud
-        .invoke(
-            CONFIGURED,
-            &[],
-            &[cloud.cfn("Create", "Custom::ImageCopy", tf_props())],
-        )
-        .await
-        .answer();
+    let created = cloud.create(CONFIGURED, tf_props()).await.answer();
     let image_id = created["Data"]["ImageId"].as_str().unwrap().to_string();
-    let mut delete = cloud.cfn("Delete", "Custom::ImageCopy", tf_props());
-    delete["PhysicalResourceId"] = json!(image_id);
+    let delete = cloud.cfn_for("Delete", tf_props(), &image_id);
     let deleted = cloud.invoke(CONFIGURED, &[], &[delete]).await;
     assert_eq!(
         deleted.answer()["Status"],

@@ -191,6 +191,19 @@ impl Cloud {
             .filter(|c| c.action == action)
             .count()
     }
+
+    /// Runs `ecs-image-copy invoke` on one Create of `Custom::ImageCopy` with these properties.
+    pub async fn create(&self, env: Env<'_>, props: Value) -> Run {
+        let event = self.cfn("Create", "Custom::ImageCopy", props);
+        self.invoke(env, &[], &[event]).await
+    }
+
+    /// A `Custom::ImageCopy` event (an Update or a Delete) for the copy named `physical`.
+    pub fn cfn_for(&self, request_type: &str, props: Value, physical: &str) -> Value {
+        let mut event = self.cfn(request_type, "Custom::ImageCopy", props);
+        event["PhysicalResourceId"] = json!(physical);
+        event
+    }
 }
 
 pub fn tf_props() -> Value {

@@ -15,12 +15,13 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
+use serde::Serialize;
 use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::time::Instant;
 
 use crate::ecs::Credentials;
-use crate::handler::{HandleError, Handler};
+use crate::handler::{HandleError, Handled, Handler};
 use crate::settings::Settings;
 
 pub const HEADER_REQUEST_ID: &str = "x-fc-request-id";
@@ -192,20 +193,39 @@ async fn read_body(req: Request<Incoming>) -> Result<Vec<u8>, String> {
     }
 }
 
+/// What Function Compute gets back for an answered event, serialised once.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AnsweredResponse<'a> {
+    answered: &'static str,
+    physical_resource_id: &'a str,
+    attempts: u32,
+}
+
 /// A stack that was answered (SUCCESS or FAILED) is a successful invocation: FC retries
-/// failed asynchronous invocations, which would redo the work and answer twice.
-fn outcome(result: Result<crate::handler::Handled, HandleError>) -> Response<Full<Bytes>> {
+/// failed asynchronous invocations, which would redo the work and answer twice. A hand-over
+/// is reported as before, as the function's failure: it only happens where a Lambda
+/// hand-over is configured, which Function Compute does not use.
+fn outcome(result: Result<Handled, HandleError>) -> Response<Full<Bytes>> {
     match result {
-        Ok(handled) => {
-            let answered: serde_json::Value =
-                serde_json::from_str(&handled.body.json).unwrap_or_default();
-            let body = json!({
-                "Answered": answered.get("Status").cloned().unwrap_or_default(),
-                "PhysicalResourceId": answered.get("PhysicalResourceId").cloned().unwrap_or_default(),
-                "Attempts": handled.delivery.attempts,
-            });
-            with_status(StatusCode::OK, "application/json", body.to_string())
+        Ok(Handled::Answered(answered)) => {
+            let body = AnsweredResponse {
+                answered: answered.body.status.as_str(),
+                physical_resource_id: &answered.body.physical_resource_id,
+                attempts: answered.delivery.attempts,
+            };
+            let json = serde_json::to_string(&body).expect("a response of strings serializes");
+            with_status(StatusCode::OK, "application/json", json)
         }
+        Ok(Handled::HandedOver {
+            image_id,
+            hand_overs,
+        }) => failed(
+            FUNCTION_FAILED,
+            &format!(
+                "the wait for {image_id} was handed over to a new invocation (hand-over {hand_overs})"
+            ),
+        ),
         Err(e) => failed(FUNCTION_FAILED, &e.to_string()),
     }
 }

@@ -12,7 +12,7 @@ use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettin
 use aws_sigv4::sign::v4;
 use bytes::Bytes;
 use common::*;
-use ecs_image_copy::handler::HandleError;
+use ecs_image_copy::handler::Handled;
 use ecs_image_copy::handover::{
     AwsCredentials, Continuation, HandoverSettings, WaitKind, CONTINUATION_KEY,
 };
@@ -135,8 +135,8 @@ async fn invoke(
                     .send(&serde_json::from_slice(&body).unwrap(), INVOCATION)
                     .await
                 {
-                    Ok(handled) => format!("answered {:?}", handled.body.status),
-                    Err(HandleError::HandedOver { .. }) => "handed over".to_string(),
+                    Ok(Handled::Answered(handled)) => format!("answered {:?}", handled.body.status),
+                    Ok(Handled::HandedOver { .. }) => "handed over".to_string(),
                     Err(e) => format!("error: {e}"),
                 };
                 seen.lock().unwrap().outcomes.push(outcome);
@@ -232,7 +232,7 @@ async fn a_copy_outlasting_three_invocations_is_answered_once_with_one_copy() {
     let event = cfn_event(&world, "Create", "Custom::ImageCopy", &tf_props());
     let first = world.send(&event, INVOCATION).await;
     assert!(
-        matches!(first, Err(HandleError::HandedOver { hand_overs: 1, .. })),
+        matches!(first, Ok(Handled::HandedOver { hand_overs: 1, .. })),
         "{first:?}"
     );
 
@@ -273,7 +273,9 @@ async fn a_failed_hand_over_answers_failed_and_cancels_the_copy() {
     *endpoint.refuse_with.lock().unwrap() = Some(429);
     let event = cfn_event(&world, "Create", "Custom::ImageCopy", &tf_props());
     let started = Instant::now();
-    let handled = world.send(&event, INVOCATION).await.expect("answered");
+    let Ok(Handled::Answered(handled)) = world.send(&event, INVOCATION).await else {
+        panic!("not answered")
+    };
     assert!(started.elapsed() < INVOCATION, "answered in time");
     let answer: Value = serde_json::from_str(&handled.body.json).unwrap();
     assert_eq!(answer["Status"], "FAILED");
@@ -424,7 +426,7 @@ async fn a_cancel_outlasting_the_invocation_is_waited_for_by_the_next_one() {
     );
     let first = world.send(&delete, INVOCATION).await;
     assert!(
-        matches!(first, Err(HandleError::HandedOver { .. })),
+        matches!(first, Ok(Handled::HandedOver { .. })),
         "{first:?}"
     );
     let answers = world
@@ -466,7 +468,7 @@ async fn no_hand_over_outlives_the_service_timeout() {
     let started = Instant::now();
     let first = world.send(&event, INVOCATION).await;
     assert!(
-        matches!(first, Err(HandleError::HandedOver { .. })),
+        matches!(first, Ok(Handled::HandedOver { .. })),
         "the engine waits longer than one invocation: {first:?}"
     );
     let answers = world

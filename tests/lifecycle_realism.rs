@@ -14,6 +14,9 @@ use serde_json::{json, Value};
 use tokio::time::Instant;
 
 fn answer_of(handled: Handled) -> Value {
+    let Handled::Answered(handled) = handled else {
+        panic!("not answered: {handled:?}")
+    };
     serde_json::from_str(&handled.body.json).unwrap()
 }
 

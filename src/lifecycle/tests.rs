@@ -45,10 +45,10 @@ fn foreign_ids_are_recognised() {
         "m-abc/../x",
         &format!("m-{}", "a".repeat(63)),
     ] {
-        assert!(is_foreign_physical_id(id), "{id:?}");
+        assert!(PhysicalId::parse(id).is_none(), "{id:?}");
     }
     for id in ["m-bp1h46wfpjsjastc1234", "m-abc"] {
-        assert!(!is_foreign_physical_id(id), "{id:?}");
+        assert!(PhysicalId::parse(id).is_some(), "{id:?}");
     }
 }
 

@@ -338,3 +338,6 @@ fn show(d: Duration) -> String {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod operations_tests;

@@ -21,7 +21,10 @@ enum Invocation {
     Provider(ProgressEvent),
     /// A custom-resource event: what was answered, for the invocation's log and tests.
     #[serde(rename_all = "PascalCase")]
-    Answered { answered: &'static str, attempts: u32 },
+    Answered {
+        answered: &'static str,
+        attempts: u32,
+    },
     #[serde(rename_all = "PascalCase")]
     HandedOver {
         handed_over: String,

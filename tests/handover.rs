@@ -425,10 +425,7 @@ async fn a_cancel_outlasting_the_invocation_is_waited_for_by_the_next_one() {
         &id,
     );
     let first = world.send(&delete, INVOCATION).await;
-    assert!(
-        matches!(first, Ok(Handled::HandedOver { .. })),
-        "{first:?}"
-    );
+    assert!(matches!(first, Ok(Handled::HandedOver { .. })), "{first:?}");
     let answers = world
         .receiver
         .wait_for_accepted(1, Duration::from_secs(30))

@@ -69,7 +69,9 @@ pub struct Event {
     pub old_properties: Option<Value>,
     /// ROS: the stack's region.
     pub region_id: Option<String>,
-    /// ROS only; CloudFormation's stack name is part of `StackId`.
+    /// ROS only; CloudFormation's stack name is part of `StackId`. Names the stack in text
+    /// logs ([`crate::logging::event_span`]), which is how Function Compute, where ROS events
+    /// arrive, shows them: a ROS `StackId` is a bare UUID.
     pub stack_name: Option<String>,
     /// The event as received, for handing the wait on to another invocation.
     pub raw: Value,
@@ -162,7 +164,10 @@ pub fn parse_value(value: Value) -> Result<Event, Rejected> {
         },
         error,
     })?;
-    Ok(Event { raw: value, ..event })
+    Ok(Event {
+        raw: value,
+        ..event
+    })
 }
 
 fn answer_target(obj: &Map<String, Value>) -> Result<AnswerTarget, EventError> {

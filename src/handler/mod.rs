@@ -41,7 +41,10 @@ pub enum Handled<A = Answered> {
     Answered(A),
     /// The copy is still under way and a fresh invocation carries on the wait; it will
     /// answer the stack.
-    HandedOver { image_id: String, hand_overs: u32 },
+    HandedOver {
+        image_id: String,
+        hand_overs: u32,
+    },
 }
 
 /// An answer the stack engine accepted.

@@ -233,7 +233,10 @@ impl<'a, E: EcsImages> Lifecycle<'a, E> {
                 .into());
             }
         }
-        tracing::info!(old = held.unwrap_or("none"), "create-only property changed; replacing the copy");
+        tracing::info!(
+            old = held.unwrap_or("none"),
+            "create-only property changed; replacing the copy"
+        );
         self.start_copy(new, client_token, budget).await
     }
 

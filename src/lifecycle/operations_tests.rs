@@ -35,27 +35,38 @@ async fn create_copies_waits_until_available_and_journals_the_copy() {
     let journal = Journal::default();
     let lifecycle = Lifecycle::new(&ecs, journal.clone());
     let started = Instant::now();
-    let done = lifecycle.create(&tf_spec(), "token-1", budget(600, false)).await;
+    let done = lifecycle
+        .create(&tf_spec(), "token-1", budget(600, false))
+        .await;
     assert_eq!(done.unwrap(), Progress::Done("m-copy1".into()));
     assert!(started.elapsed() >= Duration::from_secs(30));
     assert_eq!(journal.started_image().as_deref(), Some("m-copy1"));
     assert_eq!(ecs.count("CopyImage"), 1);
     assert_eq!(ecs.count("CancelCopyImage") + ecs.count("DeleteImage"), 0);
     // A repeated delivery (same client token) finds the same copy.
-    let again = lifecycle.create(&tf_spec(), "token-1", budget(600, false)).await;
+    let again = lifecycle
+        .create(&tf_spec(), "token-1", budget(600, false))
+        .await;
     assert_eq!(again.unwrap(), Progress::Done("m-copy1".into()));
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_refused_copy_image_fails_naming_nothing() {
     let ecs = FakeEcs::default();
-    ecs.fail_next("CopyImage", api_error("CopyImage", "InvalidImageId.NotFound"));
+    ecs.fail_next(
+        "CopyImage",
+        api_error("CopyImage", "InvalidImageId.NotFound"),
+    );
     let journal = Journal::default();
     let failure = Lifecycle::new(&ecs, journal.clone())
         .create(&tf_spec(), "t", budget(600, false))
         .await
         .unwrap_err();
-    assert!(matches!(failure.error, LifecycleError::Ecs { .. }), "{:?}", failure.error);
+    assert!(
+        matches!(failure.error, LifecycleError::Ecs { .. }),
+        "{:?}",
+        failure.error
+    );
     assert_eq!(failure.leftover_image_id, None);
     assert_eq!(journal.started_image(), None);
     assert_eq!(ecs.calls(), ["CopyImage m-source1"]);
@@ -73,7 +84,9 @@ async fn a_failed_copy_is_removed_and_still_named_by_create_but_not_by_update() 
         .create(&tf_spec(), "t", budget(600, false))
         .await
         .unwrap_err();
-    assert!(matches!(failure.error, LifecycleError::CopyFailed { ref status, .. } if status == "CreateFailed"));
+    assert!(
+        matches!(failure.error, LifecycleError::CopyFailed { ref status, .. } if status == "CreateFailed")
+    );
     assert_eq!(ecs.count("DeleteImage"), 1);
     // Named all the same: the rollback's Delete of a gone image costs one look.
     assert_eq!(failure.leftover_image_id.as_deref(), Some("m-copy1"));
@@ -87,7 +100,10 @@ async fn a_failed_copy_is_removed_and_still_named_by_create_but_not_by_update() 
         .await
         .unwrap_err();
     assert!(matches!(failure.error, LifecycleError::CopyFailed { .. }));
-    assert_eq!(failure.leftover_image_id, None, "seen listed, then seen gone");
+    assert_eq!(
+        failure.leftover_image_id, None,
+        "seen listed, then seen gone"
+    );
 }
 
 #[tokio::test(start_paused = true)]
@@ -100,7 +116,10 @@ async fn a_copy_past_its_create_timeout_is_cancelled_and_said_so() {
         .await
         .unwrap_err();
     let shown = failure.error.to_string();
-    assert!(shown.contains("create timeout of 1m") && shown.contains("cancelled"), "{shown}");
+    assert!(
+        shown.contains("create timeout of 1m") && shown.contains("cancelled"),
+        "{shown}"
+    );
     assert_eq!(ecs.count("CancelCopyImage"), 1);
     assert_eq!(ecs.count("DeleteImage"), 0);
 }
@@ -108,14 +127,21 @@ async fn a_copy_past_its_create_timeout_is_cancelled_and_said_so() {
 #[tokio::test(start_paused = true)]
 async fn a_cleanup_that_fails_is_reported_with_the_copy_left_behind() {
     let ecs = FakeEcs::copying(copying_for(3600));
-    ecs.fail_next("CancelCopyImage", api_error("CancelCopyImage", "Forbidden.RAM"));
+    ecs.fail_next(
+        "CancelCopyImage",
+        api_error("CancelCopyImage", "Forbidden.RAM"),
+    );
     let mut spec = tf_spec();
     spec.create_timeout = Duration::from_secs(60);
     let failure = Lifecycle::new(&ecs, Journal::default())
         .create(&spec, "t", budget(600, false))
         .await
         .unwrap_err();
-    assert!(matches!(failure.error, LifecycleError::CleanupFailed { .. }), "{:?}", failure.error);
+    assert!(
+        matches!(failure.error, LifecycleError::CleanupFailed { .. }),
+        "{:?}",
+        failure.error
+    );
     assert_eq!(failure.leftover_image_id.as_deref(), Some("m-copy1"));
 }
 
@@ -127,8 +153,15 @@ async fn out_of_invocation_time_a_copy_pends_when_it_may_continue_and_resumes_to
         Ok(Progress::Pending(pending)) => pending,
         other => panic!("{other:?}"),
     };
-    assert_eq!((pending.kind, pending.image_id.as_str()), (WaitKind::Copy, "m-copy1"));
-    assert!(pending.last_seen.starts_with("Creating at"), "{}", pending.last_seen);
+    assert_eq!(
+        (pending.kind, pending.image_id.as_str()),
+        (WaitKind::Copy, "m-copy1")
+    );
+    assert!(
+        pending.last_seen.starts_with("Creating at"),
+        "{}",
+        pending.last_seen
+    );
     assert_eq!(ecs.count("CancelCopyImage"), 0);
     let resumed = Lifecycle::new(&ecs, Journal::default())
         .await_copy(
@@ -148,7 +181,10 @@ async fn out_of_invocation_time_a_copy_pends_when_it_may_continue_and_resumes_to
         .create(&tf_spec(), "t", budget(60, false))
         .await
         .unwrap_err();
-    assert!(failure.error.to_string().contains("time this invocation has left"));
+    assert!(failure
+        .error
+        .to_string()
+        .contains("time this invocation has left"));
     assert_eq!(ecs.count("CancelCopyImage"), 1);
 }
 
@@ -162,7 +198,10 @@ async fn a_same_region_no_copy_only_confirms_the_source() {
         .create(&spec, "t", budget(600, false))
         .await
         .unwrap_err();
-    assert!(matches!(failure.error, LifecycleError::SourceMissing { .. }));
+    assert!(matches!(
+        failure.error,
+        LifecycleError::SourceMissing { .. }
+    ));
     ecs.add_image("m-source1", "cn-hangzhou", Timing::finished());
     let done = Lifecycle::new(&ecs, Journal::default())
         .create(&spec, "t", budget(600, false))
@@ -202,16 +241,29 @@ async fn delete_cancels_a_running_copy_and_finds_a_gone_one_gone() {
         .delete(&tf_spec(), "m-run", Instant::now(), &[], budget(600, false))
         .await;
     assert_eq!(done.unwrap(), Progress::Done("m-run".into()));
-    assert_eq!((ecs.count("CancelCopyImage"), ecs.count("DeleteImage")), (1, 0));
+    assert_eq!(
+        (ecs.count("CancelCopyImage"), ecs.count("DeleteImage")),
+        (1, 0)
+    );
 
     let gone = FakeEcs::default();
     let done = Lifecycle::new(&gone, Journal::default())
-        .delete(&tf_spec(), "m-gone", Instant::now(), &[], budget(600, false))
+        .delete(
+            &tf_spec(),
+            "m-gone",
+            Instant::now(),
+            &[],
+            budget(600, false),
+        )
         .await;
     assert_eq!(done.unwrap(), Progress::Done("m-gone".into()));
     assert_eq!(
         gone.calls(),
-        ["DescribeImages m-gone", "CancelCopyImage m-gone", "DescribeImages m-gone"]
+        [
+            "DescribeImages m-gone",
+            "CancelCopyImage m-gone",
+            "DescribeImages m-gone"
+        ]
     );
 }
 
@@ -227,7 +279,10 @@ async fn a_cancel_already_under_way_is_waited_out() {
             ..Timing::default()
         },
     );
-    ecs.fail_next("CancelCopyImage", api_error("CancelCopyImage", "IncorrectImageStatus"));
+    ecs.fail_next(
+        "CancelCopyImage",
+        api_error("CancelCopyImage", "IncorrectImageStatus"),
+    );
     let done = Lifecycle::new(&ecs, Journal::default())
         .delete(&tf_spec(), "m-run", Instant::now(), &[], budget(600, false))
         .await;
@@ -252,13 +307,19 @@ async fn a_slow_delete_pends_or_times_out_naming_the_image() {
         }
         other => panic!("{other:?}"),
     }
-    assert!(ecs.deleted_snapshots().is_empty(), "not before the image is gone");
+    assert!(
+        ecs.deleted_snapshots().is_empty(),
+        "not before the image is gone"
+    );
     spec.delete_timeout = Duration::from_secs(60);
     let failure = lifecycle
         .delete(&spec, "m-old", Instant::now(), &[], budget(600, false))
         .await
         .unwrap_err();
-    assert!(matches!(failure.error, LifecycleError::DeleteTimedOut { .. }));
+    assert!(matches!(
+        failure.error,
+        LifecycleError::DeleteTimedOut { .. }
+    ));
     assert_eq!(failure.leftover_image_id.as_deref(), Some("m-old"));
 }
 
@@ -281,7 +342,11 @@ async fn tf_attributes_change_in_place_with_only_the_calls_needed() {
     assert_eq!(kept.unwrap(), Progress::Kept);
     assert_eq!(
         ecs.calls(),
-        ["ModifyImageAttribute m-held", "UntagResources m-held", "TagResources m-held"]
+        [
+            "ModifyImageAttribute m-held",
+            "UntagResources m-held",
+            "TagResources m-held"
+        ]
     );
     let (name, description, tags) = ecs.attributes("m-held");
     assert_eq!(name.as_deref(), Some("web2"));
@@ -289,15 +354,20 @@ async fn tf_attributes_change_in_place_with_only_the_calls_needed() {
     assert_eq!(tags, [crate::ecs::Tag::new("env", "prod")]);
     // Nothing to change, or no copy of ours to change: no call.
     let before = ecs.calls().len();
-    for (old, new, held) in [
-        (&new, &new, Some("m-held")),
-        (&old, &new, None),
-    ] {
-        let kept = lifecycle.update(old, new, held, "t", budget(600, false)).await;
+    for (old, new, held) in [(&new, &new, Some("m-held")), (&old, &new, None)] {
+        let kept = lifecycle
+            .update(old, new, held, "t", budget(600, false))
+            .await;
         assert_eq!(kept.unwrap(), Progress::Kept);
     }
     let ros = lifecycle
-        .update(&ros_spec(), &ros_spec(), Some("m-held"), "t", budget(600, false))
+        .update(
+            &ros_spec(),
+            &ros_spec(),
+            Some("m-held"),
+            "t",
+            budget(600, false),
+        )
         .await;
     assert_eq!(ros.unwrap(), Progress::Kept);
     assert_eq!(ecs.calls().len(), before);

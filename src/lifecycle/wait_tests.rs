@@ -129,7 +129,10 @@ async fn a_failed_copy_ends_the_wait_with_its_status() {
 async fn a_failed_look_ends_the_wait_unless_only_usable_was_outstanding() {
     let start = Instant::now();
     let ecs = ecs_with(Timing::default());
-    ecs.fail_next("DescribeImages", super::super::fake::api_error("DescribeImages", "Forbidden"));
+    ecs.fail_next(
+        "DescribeImages",
+        super::super::fake::api_error("DescribeImages", "Forbidden"),
+    );
     let end = wait_for_copy(&ecs, "r", ID, start, start + Duration::from_secs(600)).await;
     assert_eq!(end.unwrap_err().code(), Some("Forbidden"));
 
@@ -141,9 +144,13 @@ async fn a_failed_look_ends_the_wait_unless_only_usable_was_outstanding() {
     let stop_at = start + Duration::from_secs(600);
     let first = Instant::now() + Duration::from_secs(5);
     // One look sees Available but not Usable; the next fails: the copy is complete.
-    let _ = tokio::time::timeout_at(first, watch_copy(&ecs, "r", ID, start, stop_at, &mut watch)).await;
+    let _ =
+        tokio::time::timeout_at(first, watch_copy(&ecs, "r", ID, start, stop_at, &mut watch)).await;
     assert!(watch.only_usable_outstanding());
-    ecs.fail_next("DescribeImages", super::super::fake::api_error("DescribeImages", "Forbidden"));
+    ecs.fail_next(
+        "DescribeImages",
+        super::super::fake::api_error("DescribeImages", "Forbidden"),
+    );
     let end = watch_copy(&ecs, "r", ID, start, stop_at, &mut watch).await;
     assert_eq!(end.unwrap(), WaitEnd::Available);
 }
@@ -155,9 +162,11 @@ async fn an_image_is_waited_for_until_gone_or_out_of_time() {
         ..Timing::finished()
     });
     let start = Instant::now();
-    assert!(wait_until_gone(&ecs, "r", ID, start + Duration::from_secs(60))
-        .await
-        .unwrap());
+    assert!(
+        wait_until_gone(&ecs, "r", ID, start + Duration::from_secs(60))
+            .await
+            .unwrap()
+    );
     assert!(start.elapsed() >= Duration::from_secs(25));
     let ecs = ecs_with(Timing::finished());
     let start = Instant::now();

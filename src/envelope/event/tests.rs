@@ -247,7 +247,10 @@ fn every_cloudformation_event_accepted_is_one_the_official_type_reads() {
                 let mut event = base.clone();
                 match odd {
                     None => event.as_object_mut().unwrap().remove(field),
-                    Some(v) => event.as_object_mut().unwrap().insert(field.into(), v.clone()),
+                    Some(v) => event
+                        .as_object_mut()
+                        .unwrap()
+                        .insert(field.into(), v.clone()),
                 };
                 let official = serde_json::from_value::<Official>(event.clone());
                 match parse(&bytes(&event)) {

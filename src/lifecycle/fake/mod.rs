@@ -10,83 +10,13 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
+mod image;
+
+use image::FakeImage;
+pub(super) use image::Timing;
+
 use super::EcsImages;
 use crate::ecs::{CopyImageRequest, EcsError, Image, ImageStatus, Tag};
-
-/// How one image behaves, as times since it was started (CopyImage answered).
-#[derive(Debug, Clone)]
-pub(super) struct Timing {
-    /// DescribeImages does not list it before this (ECS's listing lags its API).
-    pub listed_after: Duration,
-    /// `Creating` until this, then `ends`.
-    pub copying_for: Duration,
-    pub ends: ImageStatus,
-    /// An `Available` image reports `Usable: false` until this.
-    pub usable_after: Duration,
-    /// Removed by someone else (a cancel outside the stack) at this time.
-    pub removed_after: Option<Duration>,
-}
-
-impl Default for Timing {
-    fn default() -> Self {
-        Timing {
-            listed_after: Duration::ZERO,
-            copying_for: Duration::from_secs(30),
-            ends: ImageStatus::Available,
-            usable_after: Duration::ZERO,
-            removed_after: None,
-        }
-    }
-}
-
-impl Timing {
-    /// Finished already: `Available` and usable from the start.
-    pub fn finished() -> Self {
-        Timing {
-            copying_for: Duration::ZERO,
-            ..Timing::default()
-        }
-    }
-}
-
-struct FakeImage {
-    region_id: String,
-    started: Instant,
-    timing: Timing,
-    name: Option<String>,
-    description: Option<String>,
-    tags: Vec<Tag>,
-    client_token: Option<String>,
-    cancel_requested: bool,
-    gone_at: Option<Instant>,
-}
-
-impl FakeImage {
-    fn since(&self) -> Duration {
-        self.started.elapsed()
-    }
-
-    fn is_gone(&self) -> bool {
-        let now = Instant::now();
-        self.gone_at.is_some_and(|at| now >= at)
-            || self
-                .timing
-                .removed_after
-                .is_some_and(|after| self.since() >= after)
-    }
-
-    fn is_copying(&self) -> bool {
-        self.since() < self.timing.copying_for
-    }
-
-    fn status(&self) -> ImageStatus {
-        if self.is_copying() {
-            ImageStatus::Creating
-        } else {
-            self.timing.ends.clone()
-        }
-    }
-}
 
 #[derive(Default)]
 struct State {
@@ -110,7 +40,11 @@ pub(super) struct FakeEcs {
 pub(super) fn api_error(action: &str, code: &str) -> EcsError {
     EcsError::Api {
         action: action.to_string(),
-        http_status: if code.ends_with(".NotFound") { 404 } else { 403 },
+        http_status: if code.ends_with(".NotFound") {
+            404
+        } else {
+            403
+        },
         code: code.to_string(),
         message: format!("{code} (fake)"),
         request_id: None,
@@ -190,7 +124,11 @@ impl FakeEcs {
     }
 
     /// Records the call and takes an injected failure for it, if any.
-    fn call(&self, action: &'static str, id: &str) -> (MutexGuard<'_, State>, Result<(), EcsError>) {
+    fn call(
+        &self,
+        action: &'static str,
+        id: &str,
+    ) -> (MutexGuard<'_, State>, Result<(), EcsError>) {
         let mut state = self.state();
         state.calls.push(format!("{action} {id}"));
         let injected = state.failures.get_mut(action).and_then(VecDeque::pop_front);

@@ -240,7 +240,7 @@ fn every_cloudformation_event_accepted_is_one_the_official_type_reads() {
         "OldResourceProperties",
     ];
     let [update, delete] = cfn_update_and_delete();
-    let mut checked = 0;
+    let (mut checked, mut said_as_the_official_type) = (0, 0);
     for base in [cfn_create(), update, delete] {
         for field in fields {
             for odd in &odd_values {
@@ -260,6 +260,7 @@ fn every_cloudformation_event_accepted_is_one_the_official_type_reads() {
                         ..
                     }) if field == "ResourceProperties" => {
                         assert_eq!(ours, official.as_ref().unwrap_err().to_string());
+                        said_as_the_official_type += 1;
                     }
                     Err(_) => {}
                 }
@@ -271,6 +272,10 @@ fn every_cloudformation_event_accepted_is_one_the_official_type_reads() {
         }
     }
     assert_eq!(checked, 3 * fields.len() * odd_values.len());
+    assert_eq!(
+        said_as_the_official_type, 3,
+        "a missing ResourceProperties, in each type"
+    );
 }
 
 #[test]

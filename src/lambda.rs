@@ -125,6 +125,35 @@ fn instant_from_epoch_millis(deadline_ms: u64) -> Instant {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn each_result_keeps_the_shape_it_had() {
+        let shown = |invocation: Invocation| serde_json::to_value(invocation).unwrap();
+        let answered = Invocation::Answered {
+            answered: "FAILED",
+            attempts: 2,
+        };
+        assert_eq!(
+            shown(answered),
+            json!({"Answered": "FAILED", "Attempts": 2})
+        );
+        let handed_over = Invocation::HandedOver {
+            handed_over: "m-copy".into(),
+            hand_overs: 3,
+        };
+        assert_eq!(
+            shown(handed_over),
+            json!({"HandedOver": "m-copy", "HandOvers": 3})
+        );
+        let event = ProgressEvent::failed(provider::HandlerErrorCode::NotFound, "gone");
+        let expected = serde_json::to_value(&event).unwrap();
+        assert_eq!(
+            shown(Invocation::Provider(event)),
+            expected,
+            "as the engine reads it"
+        );
+    }
 
     #[test]
     fn epoch_deadlines_and_cargo_lambda_timeouts_both_give_the_time_left() {

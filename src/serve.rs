@@ -253,3 +253,55 @@ fn with_status(status: StatusCode, content_type: &str, body: String) -> Response
     }
     response
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::callback::Delivery;
+    use crate::envelope::{Answer, AnswerTarget, Engine};
+    use crate::handler::Answered;
+
+    async fn shown(response: Response<Full<Bytes>>) -> (u16, serde_json::Value) {
+        let status = response.status().as_u16();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (status, serde_json::from_slice(&body).unwrap())
+    }
+
+    #[tokio::test]
+    async fn an_answered_event_is_reported_from_the_answer_as_sent() {
+        let target = AnswerTarget {
+            engine: Engine::Ros,
+            response_url: "http://127.0.0.1:1/cb".into(),
+            stack_id: "s".into(),
+            request_id: "r".into(),
+            logical_resource_id: "Copy".into(),
+            physical_resource_id: None,
+        };
+        let body = Answer::failed("m-abc", "no").to_body(&target);
+        let delivery = Delivery {
+            attempts: 2,
+            http_status: 200,
+        };
+        let (status, json) =
+            shown(outcome(Ok(Handled::Answered(Answered { body, delivery })))).await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            json,
+            json!({"Answered": "FAILED", "PhysicalResourceId": "m-abc", "Attempts": 2})
+        );
+    }
+
+    #[tokio::test]
+    async fn a_hand_over_is_reported_as_before_as_the_function_s_failure() {
+        let handed_over = Handled::HandedOver {
+            image_id: "m-copy".into(),
+            hand_overs: 1,
+        };
+        let (status, json) = shown(outcome(Ok(handed_over))).await;
+        assert_eq!(status, FUNCTION_FAILED.as_u16());
+        assert_eq!(
+            json["errorMessage"],
+            "the wait for m-copy was handed over to a new invocation (hand-over 1)"
+        );
+    }
+}

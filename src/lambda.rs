@@ -4,13 +4,33 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use lambda_runtime::{service_fn, Error, LambdaEvent};
-use serde_json::{json, Value};
+use serde::Serialize;
+use serde_json::Value;
 use tokio::time::Instant;
 
 use crate::ecs::Endpoints;
-use crate::handler::{HandleError, Handler};
-use crate::provider;
+use crate::handler::{Handled, Handler};
+use crate::provider::{self, ProgressEvent};
 use crate::settings::Settings;
+
+/// An invocation's result, serialised once by the runtime.
+#[derive(Debug, Serialize)]
+#[serde(untagged)]
+enum Invocation {
+    /// The registry protocol's answer: the engine reads it as the result.
+    Provider(ProgressEvent),
+    /// A custom-resource event: what was answered, for the invocation's log and tests.
+    #[serde(rename_all = "PascalCase")]
+    Answered {
+        answered: &'static str,
+        attempts: u32,
+    },
+    #[serde(rename_all = "PascalCase")]
+    HandedOver {
+        handed_over: String,
+        hand_overs: u32,
+    },
+}
 
 pub async fn run() -> Result<(), Error> {
     let settings = Settings::load().await;
@@ -40,7 +60,7 @@ async fn answer_provider_request(
     raw: &Value,
     deadline: Instant,
     endpoints: &Result<Endpoints, String>,
-) -> Result<Value, Error> {
+) -> Result<Invocation, Error> {
     // The engine's own limit for this action, not the function's timeout, bounds the
     // shipping: lines that arrive after the engine gave up help nobody.
     let limit = match raw.get("action").and_then(Value::as_str) {
@@ -57,14 +77,14 @@ async fn answer_provider_request(
         provider::answer(raw, deadline, endpoints),
     )
     .await;
-    Ok(serde_json::to_value(event)?)
+    Ok(Invocation::Provider(event))
 }
 
 /// Stack engines invoke asynchronously and Lambda retries a failed asynchronous invocation,
 /// which would repeat the work: so an invocation that answered the stack (SUCCESS or FAILED)
 /// returns normally, as does one that handed its wait over to a fresh invocation; only one
 /// that could not answer returns an error.
-async fn invoke(handler: &Handler, event: LambdaEvent<Value>) -> Result<Value, Error> {
+async fn invoke(handler: &Handler, event: LambdaEvent<Value>) -> Result<Invocation, Error> {
     let deadline = instant_from_epoch_millis(event.context.deadline);
     tracing::debug!(
         deadline_ms = event.context.deadline,
@@ -73,19 +93,18 @@ async fn invoke(handler: &Handler, event: LambdaEvent<Value>) -> Result<Value, E
             .as_millis() as u64,
         "invocation deadline"
     );
-    let raw = serde_json::to_vec(&event.payload)?;
-    match handler.handle(&raw, deadline).await {
-        Ok(handled) => Ok(json!({
-            "Answered": format!("{:?}", handled.body.status).to_uppercase(),
-            "Attempts": handled.delivery.attempts,
-        })),
-        Err(HandleError::HandedOver {
+    match handler.handle_value(event.payload, deadline).await? {
+        Handled::Answered(answered) => Ok(Invocation::Answered {
+            answered: answered.body.status.as_str(),
+            attempts: answered.delivery.attempts,
+        }),
+        Handled::HandedOver {
             image_id,
             hand_overs,
-        }) => Ok(json!({ "HandedOver": image_id, "HandOvers": hand_overs })),
-        Err(e @ HandleError::Unanswerable(_)) | Err(e @ HandleError::NotDelivered { .. }) => {
-            Err(Box::new(e))
-        }
+        } => Ok(Invocation::HandedOver {
+            handed_over: image_id,
+            hand_overs,
+        }),
     }
 }
 
@@ -106,6 +125,35 @@ fn instant_from_epoch_millis(deadline_ms: u64) -> Instant {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn each_result_keeps_the_shape_it_had() {
+        let shown = |invocation: Invocation| serde_json::to_value(invocation).unwrap();
+        let answered = Invocation::Answered {
+            answered: "FAILED",
+            attempts: 2,
+        };
+        assert_eq!(
+            shown(answered),
+            json!({"Answered": "FAILED", "Attempts": 2})
+        );
+        let handed_over = Invocation::HandedOver {
+            handed_over: "m-copy".into(),
+            hand_overs: 3,
+        };
+        assert_eq!(
+            shown(handed_over),
+            json!({"HandedOver": "m-copy", "HandOvers": 3})
+        );
+        let event = ProgressEvent::failed(provider::HandlerErrorCode::NotFound, "gone");
+        let expected = serde_json::to_value(&event).unwrap();
+        assert_eq!(
+            shown(Invocation::Provider(event)),
+            expected,
+            "as the engine reads it"
+        );
+    }
 
     #[test]
     fn epoch_deadlines_and_cargo_lambda_timeouts_both_give_the_time_left() {

@@ -15,12 +15,13 @@ use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Method, Request, Response, StatusCode};
 use hyper_util::rt::TokioIo;
+use serde::Serialize;
 use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::time::Instant;
 
 use crate::ecs::Credentials;
-use crate::handler::{HandleError, Handler};
+use crate::handler::{HandleError, Handled, Handler};
 use crate::settings::Settings;
 
 pub const HEADER_REQUEST_ID: &str = "x-fc-request-id";
@@ -192,20 +193,39 @@ async fn read_body(req: Request<Incoming>) -> Result<Vec<u8>, String> {
     }
 }
 
+/// What Function Compute gets back for an answered event, serialised once.
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct AnsweredResponse<'a> {
+    answered: &'static str,
+    physical_resource_id: &'a str,
+    attempts: u32,
+}
+
 /// A stack that was answered (SUCCESS or FAILED) is a successful invocation: FC retries
-/// failed asynchronous invocations, which would redo the work and answer twice.
-fn outcome(result: Result<crate::handler::Handled, HandleError>) -> Response<Full<Bytes>> {
+/// failed asynchronous invocations, which would redo the work and answer twice. A hand-over
+/// is reported as before, as the function's failure: it only happens where a Lambda
+/// hand-over is configured, which Function Compute does not use.
+fn outcome(result: Result<Handled, HandleError>) -> Response<Full<Bytes>> {
     match result {
-        Ok(handled) => {
-            let answered: serde_json::Value =
-                serde_json::from_str(&handled.body.json).unwrap_or_default();
-            let body = json!({
-                "Answered": answered.get("Status").cloned().unwrap_or_default(),
-                "PhysicalResourceId": answered.get("PhysicalResourceId").cloned().unwrap_or_default(),
-                "Attempts": handled.delivery.attempts,
-            });
-            with_status(StatusCode::OK, "application/json", body.to_string())
+        Ok(Handled::Answered(answered)) => {
+            let body = AnsweredResponse {
+                answered: answered.body.status.as_str(),
+                physical_resource_id: &answered.body.physical_resource_id,
+                attempts: answered.delivery.attempts,
+            };
+            let json = serde_json::to_string(&body).expect("a response of strings serializes");
+            with_status(StatusCode::OK, "application/json", json)
         }
+        Ok(Handled::HandedOver {
+            image_id,
+            hand_overs,
+        }) => failed(
+            FUNCTION_FAILED,
+            &format!(
+                "the wait for {image_id} was handed over to a new invocation (hand-over {hand_overs})"
+            ),
+        ),
         Err(e) => failed(FUNCTION_FAILED, &e.to_string()),
     }
 }
@@ -232,4 +252,56 @@ fn with_status(status: StatusCode, content_type: &str, body: String) -> Response
         headers.insert(hyper::header::CONTENT_TYPE, v);
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::callback::Delivery;
+    use crate::envelope::{Answer, AnswerTarget, Engine};
+    use crate::handler::Answered;
+
+    async fn shown(response: Response<Full<Bytes>>) -> (u16, serde_json::Value) {
+        let status = response.status().as_u16();
+        let body = response.into_body().collect().await.unwrap().to_bytes();
+        (status, serde_json::from_slice(&body).unwrap())
+    }
+
+    #[tokio::test]
+    async fn an_answered_event_is_reported_from_the_answer_as_sent() {
+        let target = AnswerTarget {
+            engine: Engine::Ros,
+            response_url: "http://127.0.0.1:1/cb".into(),
+            stack_id: "s".into(),
+            request_id: "r".into(),
+            logical_resource_id: "Copy".into(),
+            physical_resource_id: None,
+        };
+        let body = Answer::failed("m-abc", "no").to_body(&target);
+        let delivery = Delivery {
+            attempts: 2,
+            http_status: 200,
+        };
+        let (status, json) =
+            shown(outcome(Ok(Handled::Answered(Answered { body, delivery })))).await;
+        assert_eq!(status, 200);
+        assert_eq!(
+            json,
+            json!({"Answered": "FAILED", "PhysicalResourceId": "m-abc", "Attempts": 2})
+        );
+    }
+
+    #[tokio::test]
+    async fn a_hand_over_is_reported_as_before_as_the_function_s_failure() {
+        let handed_over = Handled::HandedOver {
+            image_id: "m-copy".into(),
+            hand_overs: 1,
+        };
+        let (status, json) = shown(outcome(Ok(handed_over))).await;
+        assert_eq!(status, FUNCTION_FAILED.as_u16());
+        assert_eq!(
+            json["errorMessage"],
+            "the wait for m-copy was handed over to a new invocation (hand-over 1)"
+        );
+    }
 }

@@ -13,7 +13,7 @@ use ecs_image_copy::ecs::{
     Credentials, EcsClient, Endpoints, HttpRequest, HttpResponse, RetryPolicy, Transport,
     TransportError,
 };
-use ecs_image_copy::handler::{HandleError, Handler};
+use ecs_image_copy::handler::{HandleError, Handled, Handler};
 use ecs_image_copy::lifecycle::FAILED_CREATE_MARKER;
 use ecs_image_copy::settings::Settings;
 use tokio::time::Instant;
@@ -22,13 +22,15 @@ use tokio::time::Instant;
 async fn a_callback_failing_twice_is_retried_until_accepted() {
     let world = World::new(Duration::from_millis(300)).await;
     world.receiver.fail_next(2, 503);
-    let handled = world
+    let Ok(Handled::Answered(handled)) = world
         .send(
             &cfn_event(&world, "Create", "Custom::ImageCopy", &tf_props()),
             Duration::from_secs(60),
         )
         .await
-        .expect("delivered in the end");
+    else {
+        panic!("not delivered in the end")
+    };
     assert_eq!(handled.delivery.attempts, 3);
     let requests = world.receiver.requests();
     assert_eq!(requests.len(), 3);
@@ -100,13 +102,15 @@ async fn a_panic_inside_the_lifecycle_is_still_answered() {
     };
     let handler = Handler::with_client(ecs, settings);
     let event = cfn_event(&world, "Create", "Custom::ImageCopy", &tf_props());
-    let handled = handler
+    let Ok(Handled::Answered(handled)) = handler
         .handle(
             &serde_json::to_vec(&event).unwrap(),
             Instant::now() + Duration::from_secs(10),
         )
         .await
-        .expect("answered despite the panic");
+    else {
+        panic!("not answered despite the panic")
+    };
     let answer: serde_json::Value = serde_json::from_str(&handled.body.json).unwrap();
     assert_eq!(answer["Status"], "FAILED");
     assert_eq!(answer["PhysicalResourceId"], FAILED_CREATE_MARKER);
@@ -128,13 +132,15 @@ async fn missing_credentials_are_answered_failed_naming_the_variable() {
         _ => None,
     }));
     let event = cfn_event(&world, "Create", "Custom::ImageCopy", &tf_props());
-    let handled = handler
+    let Ok(Handled::Answered(handled)) = handler
         .handle(
             &serde_json::to_vec(&event).unwrap(),
             Instant::now() + Duration::from_secs(10),
         )
         .await
-        .unwrap();
+    else {
+        panic!("not answered")
+    };
     let answer: serde_json::Value = serde_json::from_str(&handled.body.json).unwrap();
     assert_eq!(answer["Status"], "FAILED");
     let reason = answer["Reason"].as_str().unwrap();

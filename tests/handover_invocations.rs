@@ -8,7 +8,7 @@ mod handover_support;
 use std::time::Duration;
 
 use common::*;
-use ecs_image_copy::handler::HandleError;
+use ecs_image_copy::handler::Handled;
 use ecs_image_copy::lifecycle::FAILED_CREATE_MARKER;
 use handover_support::*;
 use serde_json::{json, Value};
@@ -20,7 +20,7 @@ async fn a_copy_outlasting_three_invocations_is_answered_once_with_one_copy() {
     let event = cfn_event(&world, "Create", "Custom::ImageCopy", &tf_props());
     let first = world.send(&event, INVOCATION).await;
     assert!(
-        matches!(first, Err(HandleError::HandedOver { hand_overs: 1, .. })),
+        matches!(first, Ok(Handled::HandedOver { hand_overs: 1, .. })),
         "{first:?}"
     );
 
@@ -61,7 +61,9 @@ async fn a_failed_hand_over_answers_failed_and_cancels_the_copy() {
     *endpoint.refuse_with.lock().unwrap() = Some(429);
     let event = cfn_event(&world, "Create", "Custom::ImageCopy", &tf_props());
     let started = Instant::now();
-    let handled = world.send(&event, INVOCATION).await.expect("answered");
+    let Ok(Handled::Answered(handled)) = world.send(&event, INVOCATION).await else {
+        panic!("not answered")
+    };
     assert!(started.elapsed() < INVOCATION, "answered in time");
     let answer: Value = serde_json::from_str(&handled.body.json).unwrap();
     assert_eq!(answer["Status"], "FAILED");
@@ -115,7 +117,7 @@ async fn a_cancel_outlasting_the_invocation_is_waited_for_by_the_next_one() {
     );
     let first = world.send(&delete, INVOCATION).await;
     assert!(
-        matches!(first, Err(HandleError::HandedOver { .. })),
+        matches!(first, Ok(Handled::HandedOver { .. })),
         "{first:?}"
     );
     let answers = world
@@ -157,7 +159,7 @@ async fn no_hand_over_outlives_the_service_timeout() {
     let started = Instant::now();
     let first = world.send(&event, INVOCATION).await;
     assert!(
-        matches!(first, Err(HandleError::HandedOver { .. })),
+        matches!(first, Ok(Handled::HandedOver { .. })),
         "the engine waits longer than one invocation: {first:?}"
     );
     let answers = world

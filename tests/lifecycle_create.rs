@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use common::*;
 use ecs_image_copy::emulator::ImageStatus;
+use ecs_image_copy::handler::Handled;
 use ecs_image_copy::lifecycle::FAILED_CREATE_MARKER;
 use serde_json::json;
 
@@ -121,7 +122,10 @@ async fn a_duplicated_create_delivery_makes_one_copy_and_the_same_answer() {
         world.send(&event, Duration::from_secs(30))
     );
     let (first, second) = (first.unwrap(), second.unwrap());
-    let id = |h: &ecs_image_copy::handler::Handled| {
+    let id = |h: &Handled| {
+        let Handled::Answered(h) = h else {
+            panic!("not answered: {h:?}")
+        };
         serde_json::from_str::<serde_json::Value>(&h.body.json).unwrap()["PhysicalResourceId"]
             .clone()
     };
@@ -141,7 +145,9 @@ async fn a_deadline_shorter_than_the_copy_cancels_it_and_answers_in_time() {
     let event = cfn_event(&world, "Create", "Custom::ImageCopy", &tf_props());
     let started = tokio::time::Instant::now();
     let within = Duration::from_secs(4);
-    let handled = world.send(&event, within).await.expect("answered");
+    let Ok(Handled::Answered(handled)) = world.send(&event, within).await else {
+        panic!("not answered")
+    };
     assert!(started.elapsed() < within, "answered after the deadline");
     let answer: serde_json::Value = serde_json::from_str(&handled.body.json).unwrap();
     assert_eq!(answer["Status"], "FAILED");

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use common::*;
 use ecs_image_copy::emulator::Faults;
+use ecs_image_copy::handler::Handled;
 use reliability_support::{Envelope, Rig, SECOND_SOURCE};
 use serde_json::{json, Value};
 use tokio::time::Instant;
@@ -27,11 +28,13 @@ fn tf(extra: Value) -> Value {
 async fn answered_in_time(rig: &Rig, event: &Value, within: Duration) -> Value {
     let started = Instant::now();
     let deadline = started + within;
-    let handled = rig
+    let Ok(Handled::Answered(handled)) = rig
         .handler
         .handle(&serde_json::to_vec(event).unwrap(), deadline)
         .await
-        .expect("answered");
+    else {
+        panic!("not answered")
+    };
     let took = started.elapsed();
     assert!(
         took < within,
@@ -207,6 +210,9 @@ async fn during_delete_of_a_finished_copy_and_of_a_running_one() {
     assert_eq!(deleted["Status"], "SUCCESS", "{deleted}");
     assert!(rig.ecs().image(&common::image_of(&id)).is_none());
     assert_eq!(rig.ecs().copy_tasks_running(), 0);
-    let created: Value = serde_json::from_str(&created.unwrap().body.json).unwrap();
+    let Ok(Handled::Answered(created)) = created else {
+        panic!("not answered: {created:?}")
+    };
+    let created: Value = serde_json::from_str(&created.body.json).unwrap();
     assert_eq!(created["Status"], "FAILED", "{created}");
 }

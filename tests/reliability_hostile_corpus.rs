@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ecs_image_copy::envelope::MAX_BODY_BYTES;
-use ecs_image_copy::handler::HandleError;
+use ecs_image_copy::handler::{HandleError, Handled};
 use reliability_support::Rig;
 use serde_json::Value;
 use tokio::time::Instant;
@@ -86,7 +86,7 @@ async fn every_corpus_event_is_decided_once_as_indexed_and_without_an_ecs_call()
                     missing(&expectation.expect, &text)
                 }
             }
-            ("FAILED", Ok(handled)) => {
+            ("FAILED", Ok(Handled::Answered(handled))) => {
                 let answer: Value = serde_json::from_str(&handled.body.json).unwrap();
                 let reason = answer["Reason"].as_str().unwrap_or_default();
                 if new.len() != 1 || new[0].body != handled.body.json.as_bytes() {
@@ -100,7 +100,7 @@ async fn every_corpus_event_is_decided_once_as_indexed_and_without_an_ecs_call()
                 }
             }
             // A Delete naming nothing this handler made: SUCCESS, however broken the rest.
-            ("SUCCESS", Ok(handled)) => {
+            ("SUCCESS", Ok(Handled::Answered(handled))) => {
                 let answer: Value = serde_json::from_str(&handled.body.json).unwrap();
                 (new.len() != 1 || answer["Status"] != "SUCCESS")
                     .then(|| format!("{} requests, answered {answer}", new.len()))
@@ -108,7 +108,10 @@ async fn every_corpus_event_is_decided_once_as_indexed_and_without_an_ecs_call()
             (_, other) => Some(format!(
                 "expected {}, got {:?}",
                 expectation.answer,
-                other.as_ref().map(|h| &h.body.json)
+                other.as_ref().map(|h| match h {
+                    Handled::Answered(h) => h.body.json.as_str(),
+                    Handled::HandedOver { .. } => "handed over",
+                })
             )),
         };
         if let Some(problem) = problem {

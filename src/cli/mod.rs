@@ -7,12 +7,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use serde_json::Value;
 use tokio::time::Instant;
 
 use crate::emulator::{self, SourceImage};
 use crate::envelope::Status;
-use crate::handler::{HandleError, Handler};
+use crate::handler::{HandleError, Handled, Handler};
 use crate::settings::Settings;
 use emulated::EmulatedRun;
 
@@ -207,20 +206,25 @@ async fn invoke(started: Instant, args: InvokeArgs) -> ExitCode {
             None => raw,
         };
         match handler.handle(&raw, deadline).await {
-            Ok(handled) => {
-                println!("{}", handled.body.json);
-                any_failed |= handled.body.status == Status::Failed;
-                let answer: Value = serde_json::from_str(&handled.body.json).unwrap_or_default();
-                previous_id = answer["PhysicalResourceId"].as_str().map(str::to_string);
+            Ok(Handled::Answered(answered)) => {
+                println!("{}", answered.body.json);
+                any_failed |= answered.body.status == Status::Failed;
+                previous_id = Some(answered.body.physical_resource_id);
             }
+            // Only on Lambda, where a hand-over is configured; another invocation answers.
+            Ok(Handled::HandedOver {
+                image_id,
+                hand_overs,
+            }) => eprintln!(
+                "note: event {}: the wait for {image_id} was handed over to a new invocation (hand-over {hand_overs})",
+                i + 1
+            ),
             Err(HandleError::NotDelivered { body, source }) => {
                 eprintln!("error: event {}: {source}", i + 1);
                 println!("{}", body.json);
                 return ExitCode::FAILURE;
             }
             Err(e @ HandleError::Unanswerable(_)) => return fail(format!("event {}: {e}", i + 1)),
-            // Only on Lambda, where a hand-over is configured; another invocation answers.
-            Err(e @ HandleError::HandedOver { .. }) => eprintln!("note: event {}: {e}", i + 1),
         }
     }
     if any_failed {

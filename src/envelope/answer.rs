@@ -19,6 +19,16 @@ pub enum Status {
     Failed,
 }
 
+impl Status {
+    /// As the engines spell it in the answer's `Status`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Success => "SUCCESS",
+            Status::Failed => "FAILED",
+        }
+    }
+}
+
 /// What the handler decided, before it is fitted into a body.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Answer {
@@ -52,7 +62,9 @@ impl Answer {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AnswerBody {
     pub json: String,
+    /// `Status` and `PhysicalResourceId` as `json` holds them, for whoever reports the answer.
     pub status: Status,
+    pub physical_resource_id: String,
     /// The reason had to be shortened to fit.
     pub reason_truncated: bool,
 }
@@ -95,6 +107,7 @@ impl Answer {
             return AnswerBody {
                 json: full,
                 status: self.status,
+                physical_resource_id: physical.to_string(),
                 reason_truncated: false,
             };
         }
@@ -136,6 +149,7 @@ impl Answer {
         AnswerBody {
             json,
             status,
+            physical_resource_id: physical.to_string(),
             reason_truncated: true,
         }
     }
@@ -188,6 +202,23 @@ mod tests {
         assert_eq!(v["Data"]["ImageId"], "m-abc");
         assert!(v.get("Reason").is_none(), "no null Reason");
         assert!(!body.reason_truncated);
+    }
+
+    /// The typed fields are what the body says, so that reporting the answer needs no
+    /// second reading of its JSON.
+    #[test]
+    fn the_body_s_status_and_physical_id_are_the_json_s() {
+        let big = HashMap::from([("Big".to_string(), "x".repeat(5000))]);
+        for answer in [
+            Answer::success("m-abc", HashMap::new()),
+            Answer::failed("é".repeat(200), "x".repeat(10_000)),
+            Answer::success("m-big", big),
+        ] {
+            let body = answer.to_body(&target());
+            let v = parsed(&body);
+            assert_eq!(v["Status"], body.status.as_str());
+            assert_eq!(v["PhysicalResourceId"], body.physical_resource_id.as_str());
+        }
     }
 
     #[test]

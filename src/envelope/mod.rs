@@ -11,7 +11,8 @@ mod fields;
 
 pub use answer::{Answer, AnswerBody, Status, MAX_BODY_BYTES, MAX_PHYSICAL_ID_BYTES};
 pub use event::{
-    parse, AnswerTarget, Engine, Event, EventError, Rejected, RequestType, MAX_IDENTIFIER_BYTES,
+    parse, parse_value, AnswerTarget, Engine, Event, EventError, Rejected, RequestType,
+    MAX_IDENTIFIER_BYTES,
 };
 
 /// A URL fit for logs: scheme, host and path only. Presigned callback URLs carry their

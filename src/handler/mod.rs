@@ -11,7 +11,6 @@ mod prepare;
 mod routing;
 mod work;
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
 use tokio::time::Instant;
@@ -19,9 +18,9 @@ use tracing::Instrument;
 
 use bounded::{run_bounded, Bounded};
 use deadline::effective_deadline;
-use prepare::Ready;
+use prepare::{decided_by_physical_id, Ready};
 pub use routing::{budget_for, client_token, effective_properties, flavour_of};
-use work::{failure_with_journal, Outcome, Work};
+use work::{failure_with_journal, Work};
 
 use crate::callback::{self, CallbackError, Delivery};
 use crate::ecs::EcsClient;
@@ -29,18 +28,33 @@ use crate::envelope::{
     self, Answer, AnswerBody, AnswerTarget, Event, EventError, Rejected, RequestType,
 };
 use crate::handover::Invoker;
-use crate::lifecycle::{is_foreign_physical_id, Journal, FAILED_CREATE_MARKER};
+use crate::lifecycle::{Journal, FAILED_CREATE_MARKER};
 use crate::logging::event_span;
 use crate::model;
 use crate::settings::Settings;
 
+/// How an event ended in this invocation. `A` is what an answered event carries at each
+/// stage: the image id the lifecycle finished with, then the answer decided, then (what
+/// callers of [`Handler::handle`] see) the answer delivered.
 #[derive(Debug)]
-pub struct Handled {
+pub enum Handled<A = Answered> {
+    Answered(A),
+    /// The copy is still under way and a fresh invocation carries on the wait; it will
+    /// answer the stack.
+    HandedOver {
+        image_id: String,
+        hand_overs: u32,
+    },
+}
+
+/// An answer the stack engine accepted.
+#[derive(Debug)]
+pub struct Answered {
     pub body: AnswerBody,
     pub delivery: Delivery,
 }
 
-/// Why this invocation delivered no answer.
+/// Why this invocation delivered no answer (and none will follow).
 #[derive(Debug, thiserror::Error)]
 pub enum HandleError {
     #[error("the event cannot be answered: {0}")]
@@ -51,12 +65,6 @@ pub enum HandleError {
         #[source]
         source: CallbackError,
     },
-    /// Not a failure: the copy is still under way and a fresh invocation carries on the
-    /// wait; it will answer the stack.
-    #[error(
-        "the wait for {image_id} was handed over to a new invocation (hand-over {hand_overs})"
-    )]
-    HandedOver { image_id: String, hand_overs: u32 },
 }
 
 pub struct Handler {
@@ -94,9 +102,27 @@ impl Handler {
         }
     }
 
-    /// Handles one raw event and delivers its answer before `deadline`.
+    /// Handles one event that arrived as bytes and delivers its answer before `deadline`.
     pub async fn handle(&self, raw: &[u8], deadline: Instant) -> Result<Handled, HandleError> {
-        match envelope::parse(raw) {
+        self.handle_parsed(envelope::parse(raw), deadline).await
+    }
+
+    /// [`Handler::handle`] for an event already parsed as JSON (Lambda's payload).
+    pub async fn handle_value(
+        &self,
+        event: serde_json::Value,
+        deadline: Instant,
+    ) -> Result<Handled, HandleError> {
+        self.handle_parsed(envelope::parse_value(event), deadline)
+            .await
+    }
+
+    async fn handle_parsed(
+        &self,
+        parsed: Result<Event, Rejected>,
+        deadline: Instant,
+    ) -> Result<Handled, HandleError> {
+        match parsed {
             Ok(event) => {
                 // Every line logged for this event, the answer included, carries its identity.
                 let span = event_span(
@@ -105,18 +131,19 @@ impl Handler {
                     event.stack_name.as_deref(),
                 );
                 async {
-                    let decision = match self.prepare(&event) {
+                    let decided = match self.prepare(&event) {
                         Ok(ready) => self.run(&event, ready, deadline).await,
-                        Err(answer) => Decision::Answer(answer),
+                        Err(answer) => Handled::Answered(answer),
                     };
-                    match decision {
-                        Decision::Answer(answer) => {
-                            self.answer(&event.target, &answer, deadline).await
-                        }
-                        Decision::HandedOver {
+                    match decided {
+                        Handled::Answered(answer) => self
+                            .answer(&event.target, &answer, deadline)
+                            .await
+                            .map(Handled::Answered),
+                        Handled::HandedOver {
                             image_id,
                             hand_overs,
-                        } => Err(HandleError::HandedOver {
+                        } => Ok(Handled::HandedOver {
                             image_id,
                             hand_overs,
                         }),
@@ -138,7 +165,9 @@ impl Handler {
                 async {
                     tracing::warn!(%error, "malformed event");
                     let answer = malformed_event_answer(&target, request_type, &error);
-                    self.answer(&target, &answer, deadline).await
+                    self.answer(&target, &answer, deadline)
+                        .await
+                        .map(Handled::Answered)
                 }
                 .instrument(span)
                 .await
@@ -177,7 +206,7 @@ impl Handler {
         target: &AnswerTarget,
         answer: &Answer,
         deadline: Instant,
-    ) -> Result<Handled, HandleError> {
+    ) -> Result<Answered, HandleError> {
         let body = answer.to_body(target);
         if body.reason_truncated {
             tracing::warn!("reason truncated to fit the response size limit");
@@ -190,7 +219,7 @@ impl Handler {
             "answering"
         );
         match callback::deliver(target, &body, deadline).await {
-            Ok(delivery) => Ok(Handled { body, delivery }),
+            Ok(delivery) => Ok(Answered { body, delivery }),
             Err(source) => {
                 tracing::error!(error = %source, "answer not delivered");
                 Err(HandleError::NotDelivered {
@@ -202,7 +231,7 @@ impl Handler {
     }
 
     /// Runs the lifecycle against ECS and turns its outcome into the answer (or hand-over).
-    async fn run(&self, event: &Event, ready: Ready, deadline: Instant) -> Decision {
+    async fn run(&self, event: &Event, ready: Ready, deadline: Instant) -> Handled<Answer> {
         let (deadline, bound, may_continue_elsewhere) =
             effective_deadline(deadline, ready.engine_deadline, ready.hand_over.is_some());
         let budget = budget_for(deadline, may_continue_elsewhere, bound);
@@ -214,6 +243,7 @@ impl Handler {
             spec: ready.spec.clone(),
             old_spec: ready.old_spec.clone(),
             physical_id: ready.image_in.clone(),
+            held_image: ready.held_image.clone(),
             client_token: client_token(&event.target),
             budget,
             resume: ready.resume.clone(),
@@ -238,17 +268,17 @@ impl Handler {
             }
         };
         match result {
-            Ok(Outcome::Done(image_id)) => {
+            Ok(Handled::Answered(image_id)) => {
                 let data = model::attributes(ready.flavour, &ready.spec, &image_id)
                     .into_iter()
                     .map(|(k, v)| (k, v.as_str().map_or_else(|| v.to_string(), str::to_string)))
                     .collect();
-                Decision::Answer(Answer::success(ready.physical_id_for(&image_id), data))
+                Handled::Answered(Answer::success(ready.physical_id_for(&image_id), data))
             }
-            Ok(Outcome::HandedOver {
+            Ok(Handled::HandedOver {
                 image_id,
                 hand_overs,
-            }) => Decision::HandedOver {
+            }) => Handled::HandedOver {
                 image_id,
                 hand_overs,
             },
@@ -265,19 +295,15 @@ impl Handler {
                         " (the unfinished replacement {left} could not be removed)"
                     ));
                 }
-                Decision::Answer(Answer::failed(physical, reason))
+                Handled::Answered(Answer::failed(physical, reason))
             }
         }
     }
 }
 
-enum Decision {
-    Answer(Answer),
-    HandedOver { image_id: String, hand_overs: u32 },
-}
-
-/// A Delete that names nothing this handler can have made is answered SUCCESS even when the
-/// rest of the event is broken: the id decides first, so a rollback never fails on it.
+/// A malformed event is answered FAILED, except a Delete that names nothing this handler
+/// can have made: [`decided_by_physical_id`] answers it SUCCESS before anything else, so a
+/// rollback never fails on a broken event either.
 fn malformed_event_answer(
     target: &AnswerTarget,
     request_type: Option<RequestType>,
@@ -287,9 +313,8 @@ fn malformed_event_answer(
         .physical_resource_id
         .clone()
         .unwrap_or_else(|| FAILED_CREATE_MARKER.to_string());
-    if request_type == Some(RequestType::Delete) && is_foreign_physical_id(&physical) {
-        tracing::info!(physical_resource_id = %physical, "nothing was created; delete succeeds without calls");
-        return Answer::success(physical, HashMap::new());
+    match decided_by_physical_id(request_type, physical) {
+        Ok((physical, _)) => Answer::failed(physical, format!("Malformed event: {error}")),
+        Err(answer) => answer,
     }
-    Answer::failed(physical, format!("Malformed event: {error}"))
 }

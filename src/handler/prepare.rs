@@ -30,6 +30,8 @@ pub(super) struct Ready {
     pub physical_in: String,
     /// The image the event acts on (plain id), or the physical id as given when it names none.
     pub image_in: String,
+    /// The copy the stack holds, when its physical id names one this handler can have made.
+    pub held_image: Option<String>,
     pub resume: Option<Continuation>,
     pub hand_over: Option<HandOverContext>,
     pub engine_deadline: Option<EngineDeadline>,
@@ -57,13 +59,10 @@ impl Handler {
             .physical_resource_id
             .clone()
             .unwrap_or_else(|| FAILED_CREATE_MARKER.to_string());
-        let recorded = PhysicalId::parse(&physical_in);
-        // The copy a Delete removes; a Delete that names none is already decided.
+        let (physical_in, recorded) =
+            decided_by_physical_id(Some(event.request_type), physical_in)?;
+        // The copy a Delete removes.
         let deleting = match (&recorded, event.request_type) {
-            (None, RequestType::Delete) => {
-                tracing::info!(physical_resource_id = %physical_in, "nothing was created; delete succeeds without calls");
-                return Err(Answer::success(physical_in, HashMap::new()));
-            }
             (Some(recorded), RequestType::Delete) => Some(recorded.clone()),
             _ => None,
         };
@@ -150,7 +149,8 @@ impl Handler {
             .old_properties
             .as_ref()
             .and_then(|old| model::validate(flavour, &effective_properties(old), &ctx).ok());
-        let image_in = recorded.map_or_else(|| physical_in.clone(), |r| r.image_id);
+        let held_image = recorded.map(|r| r.image_id);
+        let image_in = held_image.clone().unwrap_or_else(|| physical_in.clone());
         Ok(Ready {
             flavour,
             spec,
@@ -158,11 +158,28 @@ impl Handler {
             ecs,
             physical_in,
             image_in,
+            held_image,
             resume,
             hand_over,
             engine_deadline,
         })
     }
+}
+
+/// The one place a physical id decides an event on its own: a Delete of an id this handler
+/// cannot have made (the failed-create marker, another tool's id) is answered SUCCESS
+/// without a call, before the properties are read. Otherwise the id as given and the copy it
+/// names, if any.
+pub(super) fn decided_by_physical_id(
+    request_type: Option<RequestType>,
+    physical: String,
+) -> Result<(String, Option<PhysicalId>), Answer> {
+    let recorded = PhysicalId::parse(&physical);
+    if recorded.is_none() && request_type == Some(RequestType::Delete) {
+        tracing::info!(physical_resource_id = %physical, "nothing was created; delete succeeds without calls");
+        return Err(Answer::success(physical, HashMap::new()));
+    }
+    Ok((physical, recorded))
 }
 
 type Reading = (Flavour, CopySpec, EngineLimits);

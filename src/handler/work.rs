@@ -8,6 +8,7 @@ use std::time::SystemTime;
 use serde_json::Value;
 use tokio::time::Instant;
 
+use super::Handled;
 use crate::ecs::EcsClient;
 use crate::envelope::{AnswerTarget, RequestType};
 use crate::handover::{Continuation, Invoker, CONTINUATION_KEY};
@@ -39,8 +40,11 @@ pub(super) struct Work {
     pub spec: CopySpec,
     pub old_spec: Option<CopySpec>,
     /// The image acted on (the plain id out of a region-qualified physical id), or the
-    /// physical id as given when it names none (the failed-create marker).
+    /// physical id as given when it names none (the failed-create marker). A Delete always
+    /// names a copy: `prepare` answered the others.
     pub physical_id: String,
+    /// The copy the stack holds, when its physical id names one.
+    pub held_image: Option<String>,
     pub client_token: String,
     pub budget: Budget,
     /// Set when this invocation resumes a wait an earlier one handed over.
@@ -48,15 +52,12 @@ pub(super) struct Work {
     pub hand_over: Option<HandOverContext>,
 }
 
-#[derive(Debug)]
-pub(super) enum Outcome {
-    Done(String),
-    HandedOver { image_id: String, hand_overs: u32 },
-}
+/// `Answered` carries the image id to answer with.
+pub(super) type Outcome = Handled<String>;
 
 impl Work {
     pub(super) async fn run(self) -> Result<Outcome, Failure> {
-        let lifecycle = Lifecycle::new(&self.ecs, self.journal.clone());
+        let lifecycle = Lifecycle::new(self.ecs.as_ref(), self.journal.clone());
         let (spec, budget) = (&self.spec, self.budget);
         let progress = match (&self.resume, self.request_type) {
             (Some(record), RequestType::Delete) => {
@@ -88,7 +89,13 @@ impl Work {
             (None, RequestType::Update) => match &self.old_spec {
                 Some(old) => {
                     lifecycle
-                        .update(old, spec, &self.physical_id, &self.client_token, budget)
+                        .update(
+                            old,
+                            spec,
+                            self.held_image.as_deref(),
+                            &self.client_token,
+                            budget,
+                        )
                         .await
                 }
                 None => lifecycle.create(spec, &self.client_token, budget).await,
@@ -100,7 +107,8 @@ impl Work {
             }
         }?;
         match progress {
-            Progress::Done(image_id) => Ok(Outcome::Done(image_id)),
+            Progress::Done(image_id) => Ok(Handled::Answered(image_id)),
+            Progress::Kept => Ok(Handled::Answered(self.physical_id.clone())),
             Progress::Pending(pending) => self.hand_over(&lifecycle, pending).await,
         }
     }
@@ -152,7 +160,7 @@ impl Work {
                     function = %context.invoker.function_name(),
                     "handed the wait over to a new invocation"
                 );
-                Ok(Outcome::HandedOver {
+                Ok(Handled::HandedOver {
                     image_id: pending.image_id,
                     hand_overs,
                 })

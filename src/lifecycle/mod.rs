@@ -1,27 +1,33 @@
 //! The image copy as a resource: create, update and delete in one place.
 //!
-//! Each operation works on validated [`CopySpec`]s and talks to ECS only through
-//! [`EcsClient`]. Every failure path either removes what it started or reports the image
+//! Each operation works on validated [`CopySpec`]s and talks to ECS only through the few
+//! operations of [`EcsImages`] ([`EcsClient`] in production, an in-memory fake in the unit
+//! tests). It acts only on images the caller has found to be this handler's (the handler
+//! decides an id it cannot have made before anything else). Every failure path either removes what it started or reports the image
 //! that still exists, so the stack engine's rollback can remove it: nothing is orphaned.
 //! A wait that outlives the invocation either ends FAILED with the copy cancelled, or (when
 //! the caller can continue elsewhere) comes back [`Progress::Pending`] to be resumed.
 
+mod ecs_images;
 mod error;
+#[cfg(test)]
+mod fake;
 pub mod look;
 mod physical_id;
+mod progress;
 pub mod schedule;
 mod steps;
 mod wait;
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
+pub use ecs_images::EcsImages;
 pub use error::LifecycleError;
 use look::CopyWatch;
-pub use physical_id::{is_foreign_physical_id, is_region_id, PhysicalId};
+pub use physical_id::{is_region_id, PhysicalId};
+pub use progress::{Bound, Budget, Failure, Journal, Pending, Progress, WaitKind};
 pub use steps::StartedRemoval;
 use wait::{watch_copy, WaitEnd};
 
@@ -32,115 +38,13 @@ use crate::model::CopySpec;
 /// recognises it and makes no calls.
 pub const FAILED_CREATE_MARKER: &str = "ecs-image-copy:create-failed";
 
-/// Time limits for one operation within one invocation.
-#[derive(Debug, Clone, Copy)]
-pub struct Budget {
-    /// Stop waiting for ECS here, leaving time to clean up and answer.
-    pub stop_waiting_at: Instant,
-    /// Cleanup calls (cancel, delete) must be done by here so the answer still goes out.
-    pub cleanup_by: Instant,
-    /// When this invocation runs out before the operation's own timeout, hand back
-    /// [`Progress::Pending`] instead of giving up (another invocation will resume).
-    pub may_continue_elsewhere: bool,
-    /// What set `cleanup_by`, for the reason of a copy that timed out against it.
-    pub bound: Bound,
-}
-
-/// The limit a budget was cut to: this invocation's time, or the stack engine's wait.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Bound {
-    Invocation,
-    /// `key` is the template's setting (`ServiceTimeout`, `Timeout`) or the engine's default.
-    Engine {
-        key: &'static str,
-        seconds: u32,
-    },
-}
-
-impl std::fmt::Display for Bound {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Bound::Invocation => f.write_str("time this invocation has left"),
-            Bound::Engine { key, seconds } => write!(
-                f,
-                "time the stack engine waits for the answer ({key} {seconds}s, less a safety margin)"
-            ),
-        }
-    }
-}
-
-/// What a pending operation is waiting for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum WaitKind {
-    /// A copy becoming Available (Create, or Update by replacement).
-    Copy,
-    /// An image disappearing (Delete).
-    Delete,
-}
-
-/// How far an operation got in this invocation.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Progress {
-    /// Finished; the image id to answer with.
-    Done(String),
-    /// Still under way when this invocation's time ran out, within the operation's timeout.
-    Pending(Pending),
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Pending {
-    pub kind: WaitKind,
-    pub image_id: String,
-    /// When the operation began; its timeout counts from here.
-    pub started: Instant,
-    /// Snapshots to delete once the image is gone (Delete with `DeleteAutoSnapshot`).
-    pub snapshot_ids: Vec<String>,
-    /// The last state seen, for logs.
-    pub last_seen: String,
-    /// What the copy wait has learnt, for the next driver to go on from (Copy only).
-    pub watch: Option<Box<CopyWatch>>,
-}
-
-/// Records the image a Create started, so that even if the handler dies mid-way (a panic)
-/// the answer can name the image and the rollback removes it.
-#[derive(Debug, Clone, Default)]
-pub struct Journal(Arc<Mutex<Option<String>>>);
-
-impl Journal {
-    pub fn record(&self, image_id: &str) {
-        *self.0.lock().unwrap_or_else(|p| p.into_inner()) = Some(image_id.to_string());
-    }
-
-    pub fn started_image(&self) -> Option<String> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-}
-
-/// A failed operation and the image it leaves for the stack to own, if any.
-#[derive(Debug)]
-pub struct Failure {
-    pub error: LifecycleError,
-    /// An image that may still exist and belongs to this resource: the rollback's Delete
-    /// removes it, or finds it gone.
-    pub leftover_image_id: Option<String>,
-}
-
-impl From<LifecycleError> for Failure {
-    fn from(error: LifecycleError) -> Self {
-        Failure {
-            error,
-            leftover_image_id: None,
-        }
-    }
-}
-
-pub struct Lifecycle<'a> {
-    ecs: &'a EcsClient,
+pub struct Lifecycle<'a, E: EcsImages = EcsClient> {
+    ecs: &'a E,
     journal: Journal,
 }
 
-impl<'a> Lifecycle<'a> {
-    pub fn new(ecs: &'a EcsClient, journal: Journal) -> Self {
+impl<'a, E: EcsImages> Lifecycle<'a, E> {
+    pub fn new(ecs: &'a E, journal: Journal) -> Self {
         Lifecycle { ecs, journal }
     }
 
@@ -188,7 +92,6 @@ impl<'a> Lifecycle<'a> {
             .copy_image(&request, copy_deadline)
             .await
             .map_err(|source| LifecycleError::from_copy_image(spec, source))?;
-        self.journal.record(&image_id);
         tracing::info!(%image_id, from = %spec.source_region_id, to = %spec.destination_region_id, "copy started");
         self.await_copy(spec, &image_id, started, None, budget)
             .await
@@ -196,7 +99,8 @@ impl<'a> Lifecycle<'a> {
 
     /// Waits for a started copy (also when resuming in a later invocation, going on from
     /// the `watch` handed over), cleaning up when it fails or its create timeout passes.
-    /// `started` is when the copy began.
+    /// `started` is when the copy began. The one place a copy is journalled: every wait,
+    /// fresh or resumed, begins here.
     pub async fn await_copy(
         &self,
         spec: &CopySpec,
@@ -299,43 +203,47 @@ impl<'a> Lifecycle<'a> {
     }
 
     /// Applies a change: in place when only name, description or tags changed and the type
-    /// allows it, else by a new copy (the engine deletes the old one afterwards).
+    /// allows it, else by a new copy (the engine deletes the old one afterwards). `held` is
+    /// the copy the stack holds, when its physical id names one.
     pub async fn update(
         &self,
         old: &CopySpec,
         new: &CopySpec,
-        physical_id: &str,
+        held: Option<&str>,
         client_token: &str,
         budget: Budget,
     ) -> Result<Progress, Failure> {
         if same_copy(old, new) {
-            if new.updatable_in_place && !is_foreign_physical_id(physical_id) {
-                self.update_in_place(old, new, physical_id, budget).await?;
+            if let Some(image_id) = held.filter(|_| new.updatable_in_place) {
+                self.update_in_place(old, new, image_id, budget).await?;
             }
-            return Ok(Progress::Done(physical_id.to_string()));
+            return Ok(Progress::Kept);
         }
-        let old_is_a_copy = !old.is_same_region_no_copy() && !is_foreign_physical_id(physical_id);
-        if let Some(name) = &new.image_name {
-            if old_is_a_copy
-                && old.image_name.as_ref() == Some(name)
+        let old_copy = held.filter(|_| !old.is_same_region_no_copy());
+        if let (Some(name), Some(old_image_id)) = (&new.image_name, old_copy) {
+            if old.image_name.as_ref() == Some(name)
                 && old.destination_region_id == new.destination_region_id
                 && !new.is_same_region_no_copy()
             {
                 return Err(LifecycleError::NameCollision {
                     name: name.clone(),
                     region: new.destination_region_id.clone(),
-                    old_image_id: physical_id.to_string(),
+                    old_image_id: old_image_id.to_string(),
                 }
                 .into());
             }
         }
-        tracing::info!(old = %physical_id, "create-only property changed; replacing the copy");
+        tracing::info!(
+            old = held.unwrap_or("none"),
+            "create-only property changed; replacing the copy"
+        );
         self.start_copy(new, client_token, budget).await
     }
 
-    /// Removes the copy. Ids this handler never created, the source image of a no-copy,
-    /// and images already gone all succeed without harm. `started` is when the delete began
-    /// (earlier than now when resuming); `known_snapshots` are those recorded then.
+    /// Removes the copy `physical_id` names (an id this handler made: the caller has
+    /// answered the others). The source image of a no-copy and images already gone succeed
+    /// without harm. `started` is when the delete began (earlier than now when resuming);
+    /// `known_snapshots` are those recorded then.
     pub async fn delete(
         &self,
         spec: &CopySpec,
@@ -344,10 +252,6 @@ impl<'a> Lifecycle<'a> {
         known_snapshots: &[String],
         budget: Budget,
     ) -> Result<Progress, Failure> {
-        if is_foreign_physical_id(physical_id) {
-            tracing::info!(%physical_id, "not an image this handler created; nothing to delete");
-            return Ok(Progress::Done(physical_id.to_string()));
-        }
         if physical_id == spec.source_image_id {
             tracing::info!(%physical_id, "the source image stands in for a same-region copy; kept");
             return Ok(Progress::Done(physical_id.to_string()));
@@ -437,3 +341,6 @@ fn show(d: Duration) -> String {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod operations_tests;

@@ -3,7 +3,7 @@
 use tokio::time::Instant;
 
 use super::wait::wait_until_gone;
-use super::{to_ecs_tag, Budget, Failure, Lifecycle, LifecycleError};
+use super::{to_ecs_tag, Budget, EcsImages, Failure, Lifecycle, LifecycleError};
 use crate::ecs::{Image, ImageStatus, Tag as EcsTag};
 use crate::model::CopySpec;
 
@@ -34,7 +34,7 @@ fn merge(into: &mut Vec<String>, ids: Vec<String>) {
     }
 }
 
-impl Lifecycle<'_> {
+impl<E: EcsImages> Lifecycle<'_, E> {
     /// A same-region "copy" is the source image itself: make sure it exists.
     pub(super) async fn confirm_source(
         &self,

@@ -3,7 +3,7 @@ use std::time::Duration;
 use super::*;
 use crate::model::Tag;
 
-fn tf_spec() -> CopySpec {
+pub(super) fn tf_spec() -> CopySpec {
     CopySpec {
         source_image_id: "m-source1".into(),
         source_region_id: "cn-hangzhou".into(),
@@ -26,7 +26,7 @@ fn tf_spec() -> CopySpec {
     }
 }
 
-fn ros_spec() -> CopySpec {
+pub(super) fn ros_spec() -> CopySpec {
     CopySpec {
         updatable_in_place: false,
         ..tf_spec()
@@ -45,10 +45,10 @@ fn foreign_ids_are_recognised() {
         "m-abc/../x",
         &format!("m-{}", "a".repeat(63)),
     ] {
-        assert!(is_foreign_physical_id(id), "{id:?}");
+        assert!(PhysicalId::parse(id).is_none(), "{id:?}");
     }
     for id in ["m-bp1h46wfpjsjastc1234", "m-abc"] {
-        assert!(!is_foreign_physical_id(id), "{id:?}");
+        assert!(PhysicalId::parse(id).is_some(), "{id:?}");
     }
 }
 

@@ -8,7 +8,8 @@ use tokio::time::Instant;
 use super::look::UNLISTED_MAX_INTERVAL;
 use super::look::{CopyLook, CopyWatch};
 use super::schedule::MIN_INTERVAL;
-use crate::ecs::{EcsClient, EcsError};
+use super::EcsImages;
+use crate::ecs::EcsError;
 
 /// How long after `CopyImage` answered a copy that DescribeImages does not list counts as
 /// "not listed yet" rather than gone: ECS's listing lags its API (eventual consistency).
@@ -33,7 +34,7 @@ pub(super) enum WaitEnd {
 /// `CopyImage` answered (the listing grace counts from there).
 #[cfg(test)]
 pub(super) async fn wait_for_copy(
-    ecs: &EcsClient,
+    ecs: &impl EcsImages,
     region: &str,
     image_id: &str,
     copy_started: Instant,
@@ -47,7 +48,7 @@ pub(super) async fn wait_for_copy(
 /// one a hand-over record carried when resuming), which it keeps up to date: a wait cut
 /// short hands it on. Its clock is the time since `copy_started`.
 pub(super) async fn watch_copy(
-    ecs: &EcsClient,
+    ecs: &impl EcsImages,
     region: &str,
     image_id: &str,
     copy_started: Instant,
@@ -89,7 +90,7 @@ pub(super) async fn watch_copy(
 
 /// Polls until the image no longer exists. `Ok(false)` when `stop_at` came first.
 pub(super) async fn wait_until_gone(
-    ecs: &EcsClient,
+    ecs: &impl EcsImages,
     region: &str,
     image_id: &str,
     stop_at: Instant,

@@ -1,60 +1,29 @@
-//! The waits on a paused clock against scripted DescribeImages answers: the graces are
-//! minutes long, so only a paused clock can show where they end.
-
-use std::sync::Arc;
-
-use serde_json::json;
+//! The waits on a paused clock against the in-memory ECS: the graces are minutes long, so
+//! only a paused clock can show where they end.
 
 use super::*;
-use crate::ecs::testing::{json, ScriptedTransport};
-use crate::ecs::{Credentials, Endpoints, RetryPolicy};
+use crate::ecs::ImageStatus;
+use crate::lifecycle::fake::{FakeEcs, Timing};
 
 const ID: &str = "m-copy";
 
-fn client(transport: Arc<ScriptedTransport>) -> EcsClient {
-    EcsClient::with_transport(
-        Credentials::new("LTAIid", "secret", None),
-        Endpoints::with_override("http://127.0.0.1:9").unwrap(),
-        transport,
-        RetryPolicy::seeded(
-            Duration::from_millis(100),
-            Duration::from_secs(1),
-            Duration::from_secs(5),
-            1,
-        ),
-    )
-}
-
-/// DescribeImages answers decided by the time since `start`: `None` lists nothing.
-fn listing(
-    start: Instant,
-    at: impl Fn(Duration) -> Option<serde_json::Value> + Send + Sync + 'static,
-) -> Arc<ScriptedTransport> {
-    ScriptedTransport::new(move |_, _| {
-        let images: Vec<_> = at(start.elapsed()).into_iter().collect();
-        json(200, json!({"RequestId": "R", "Images": {"Image": images}}))
-    })
-}
-
-fn image(status: &str, usable: bool) -> serde_json::Value {
-    json!({"ImageId": ID, "Status": status, "Usable": usable, "Progress": "100%"})
+/// ECS holding one copy, started now, that behaves as `timing`.
+fn ecs_with(timing: Timing) -> FakeEcs {
+    let ecs = FakeEcs::default();
+    ecs.add_image(ID, "r", timing);
+    ecs
 }
 
 #[tokio::test(start_paused = true)]
 async fn a_copy_listed_late_within_the_grace_is_waited_for() {
     let start = Instant::now();
-    let transport = listing(start, |t| {
-        (t >= Duration::from_secs(40)).then(|| image("Available", true))
+    let ecs = ecs_with(Timing {
+        listed_after: Duration::from_secs(40),
+        ..Timing::finished()
     });
-    let end = wait_for_copy(
-        &client(transport),
-        "r",
-        ID,
-        start,
-        start + Duration::from_secs(600),
-    )
-    .await
-    .unwrap();
+    let end = wait_for_copy(&ecs, "r", ID, start, start + Duration::from_secs(600))
+        .await
+        .unwrap();
     assert_eq!(end, WaitEnd::Available);
     assert!(
         start.elapsed() < Duration::from_secs(40) + UNLISTED_MAX_INTERVAL + Duration::from_secs(1)
@@ -64,16 +33,10 @@ async fn a_copy_listed_late_within_the_grace_is_waited_for() {
 #[tokio::test(start_paused = true)]
 async fn a_copy_never_listed_vanishes_only_after_the_grace() {
     let start = Instant::now();
-    let transport = listing(start, |_| None);
-    let end = wait_for_copy(
-        &client(transport),
-        "r",
-        ID,
-        start,
-        start + Duration::from_secs(600),
-    )
-    .await
-    .unwrap();
+    let ecs = FakeEcs::default();
+    let end = wait_for_copy(&ecs, "r", ID, start, start + Duration::from_secs(600))
+        .await
+        .unwrap();
     assert_eq!(end, WaitEnd::Vanished);
     assert!(start.elapsed() >= LISTING_GRACE, "{:?}", start.elapsed());
     assert!(start.elapsed() < LISTING_GRACE + UNLISTED_MAX_INTERVAL + Duration::from_secs(1));
@@ -82,18 +45,14 @@ async fn a_copy_never_listed_vanishes_only_after_the_grace() {
 #[tokio::test(start_paused = true)]
 async fn a_copy_seen_and_then_gone_vanished() {
     let start = Instant::now();
-    let transport = listing(start, |t| {
-        (t < Duration::from_secs(5)).then(|| image("Creating", false))
+    let ecs = ecs_with(Timing {
+        copying_for: Duration::from_secs(3600),
+        removed_after: Some(Duration::from_secs(5)),
+        ..Timing::default()
     });
-    let end = wait_for_copy(
-        &client(transport),
-        "r",
-        ID,
-        start,
-        start + Duration::from_secs(600),
-    )
-    .await
-    .unwrap();
+    let end = wait_for_copy(&ecs, "r", ID, start, start + Duration::from_secs(600))
+        .await
+        .unwrap();
     assert_eq!(end, WaitEnd::Vanished);
     assert!(
         start.elapsed() < Duration::from_secs(30),
@@ -105,11 +64,12 @@ async fn a_copy_seen_and_then_gone_vanished() {
 #[tokio::test(start_paused = true)]
 async fn available_without_usable_is_accepted_at_the_deadline_not_timed_out() {
     let start = Instant::now();
-    let transport = listing(start, |_| Some(image("Available", false)));
+    let ecs = ecs_with(Timing {
+        usable_after: Duration::MAX / 4,
+        ..Timing::finished()
+    });
     let stop_at = start + Duration::from_secs(60);
-    let end = wait_for_copy(&client(transport), "r", ID, start, stop_at)
-        .await
-        .unwrap();
+    let end = wait_for_copy(&ecs, "r", ID, start, stop_at).await.unwrap();
     assert_eq!(end, WaitEnd::Available);
     assert!(Instant::now() <= stop_at);
 }
@@ -117,16 +77,13 @@ async fn available_without_usable_is_accepted_at_the_deadline_not_timed_out() {
 #[tokio::test(start_paused = true)]
 async fn available_without_usable_is_accepted_after_the_usable_grace() {
     let start = Instant::now();
-    let transport = listing(start, |_| Some(image("Available", false)));
-    let end = wait_for_copy(
-        &client(transport),
-        "r",
-        ID,
-        start,
-        start + Duration::from_secs(3600),
-    )
-    .await
-    .unwrap();
+    let ecs = ecs_with(Timing {
+        usable_after: Duration::MAX / 4,
+        ..Timing::finished()
+    });
+    let end = wait_for_copy(&ecs, "r", ID, start, start + Duration::from_secs(3600))
+        .await
+        .unwrap();
     assert_eq!(end, WaitEnd::Available);
     let waited = start.elapsed();
     assert!(
@@ -138,22 +95,82 @@ async fn available_without_usable_is_accepted_after_the_usable_grace() {
 #[tokio::test(start_paused = true)]
 async fn usable_after_available_ends_the_wait_at_once() {
     let start = Instant::now();
-    let transport = listing(start, |t| {
-        Some(image("Available", t >= Duration::from_secs(8)))
+    let ecs = ecs_with(Timing {
+        usable_after: Duration::from_secs(8),
+        ..Timing::finished()
     });
-    let end = wait_for_copy(
-        &client(transport),
-        "r",
-        ID,
-        start,
-        start + Duration::from_secs(3600),
-    )
-    .await
-    .unwrap();
+    let end = wait_for_copy(&ecs, "r", ID, start, start + Duration::from_secs(3600))
+        .await
+        .unwrap();
     assert_eq!(end, WaitEnd::Available);
     assert!(
         start.elapsed() < Duration::from_secs(12),
         "{:?}",
         start.elapsed()
     );
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_copy_ends_the_wait_with_its_status() {
+    let start = Instant::now();
+    let ecs = ecs_with(Timing {
+        copying_for: Duration::from_secs(20),
+        ends: ImageStatus::CreateFailed,
+        ..Timing::default()
+    });
+    let end = wait_for_copy(&ecs, "r", ID, start, start + Duration::from_secs(600))
+        .await
+        .unwrap();
+    assert_eq!(end, WaitEnd::Failed("CreateFailed".into()));
+    assert!(start.elapsed() >= Duration::from_secs(20));
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_failed_look_ends_the_wait_unless_only_usable_was_outstanding() {
+    let start = Instant::now();
+    let ecs = ecs_with(Timing::default());
+    ecs.fail_next(
+        "DescribeImages",
+        super::super::fake::api_error("DescribeImages", "Forbidden"),
+    );
+    let end = wait_for_copy(&ecs, "r", ID, start, start + Duration::from_secs(600)).await;
+    assert_eq!(end.unwrap_err().code(), Some("Forbidden"));
+
+    let ecs = ecs_with(Timing {
+        usable_after: Duration::MAX / 4,
+        ..Timing::finished()
+    });
+    let mut watch = CopyWatch::new();
+    let stop_at = start + Duration::from_secs(600);
+    let first = Instant::now() + Duration::from_secs(5);
+    // One look sees Available but not Usable; the next fails: the copy is complete.
+    let _ =
+        tokio::time::timeout_at(first, watch_copy(&ecs, "r", ID, start, stop_at, &mut watch)).await;
+    assert!(watch.only_usable_outstanding());
+    ecs.fail_next(
+        "DescribeImages",
+        super::super::fake::api_error("DescribeImages", "Forbidden"),
+    );
+    let end = watch_copy(&ecs, "r", ID, start, stop_at, &mut watch).await;
+    assert_eq!(end.unwrap(), WaitEnd::Available);
+}
+
+#[tokio::test(start_paused = true)]
+async fn an_image_is_waited_for_until_gone_or_out_of_time() {
+    let ecs = ecs_with(Timing {
+        removed_after: Some(Duration::from_secs(25)),
+        ..Timing::finished()
+    });
+    let start = Instant::now();
+    assert!(
+        wait_until_gone(&ecs, "r", ID, start + Duration::from_secs(60))
+            .await
+            .unwrap()
+    );
+    assert!(start.elapsed() >= Duration::from_secs(25));
+    let ecs = ecs_with(Timing::finished());
+    let start = Instant::now();
+    let stop_at = start + Duration::from_secs(30);
+    assert!(!wait_until_gone(&ecs, "r", ID, stop_at).await.unwrap());
+    assert!(Instant::now() <= stop_at);
 }

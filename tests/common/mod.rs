@@ -186,6 +186,9 @@ impl World {
 
 /// The answer a handler call sent, as JSON.
 pub fn answer_of(handled: Handled) -> Value {
+    let Handled::Answered(handled) = handled else {
+        panic!("not answered: {handled:?}")
+    };
     serde_json::from_str(&handled.body.json).unwrap()
 }
 

@@ -10,7 +10,7 @@ use aws_sigv4::http_request::{sign, SignableBody, SignableRequest, SigningSettin
 use aws_sigv4::sign::v4;
 use bytes::Bytes;
 use ecs_image_copy::envelope::{AnswerTarget, Engine};
-use ecs_image_copy::handler::HandleError;
+use ecs_image_copy::handler::Handled;
 use ecs_image_copy::handover::{AwsCredentials, HandoverSettings};
 use http_body_util::{BodyExt, Full};
 use hyper::{Request, Response};
@@ -131,8 +131,8 @@ async fn invoke(
                     .send(&serde_json::from_slice(&body).unwrap(), INVOCATION)
                     .await
                 {
-                    Ok(handled) => format!("answered {:?}", handled.body.status),
-                    Err(HandleError::HandedOver { .. }) => "handed over".to_string(),
+                    Ok(Handled::Answered(handled)) => format!("answered {:?}", handled.body.status),
+                    Ok(Handled::HandedOver { .. }) => "handed over".to_string(),
                     Err(e) => format!("error: {e}"),
                 };
                 seen.lock().unwrap().outcomes.push(outcome);

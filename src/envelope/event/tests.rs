@@ -200,3 +200,90 @@ fn identifiers_too_long_to_echo_are_refused_by_name() {
         assert!(parse(&bytes(&event)).is_ok());
     }
 }
+
+fn cfn_update_and_delete() -> [Value; 2] {
+    let mut update = cfn_create();
+    update["RequestType"] = json!("Update");
+    update["PhysicalResourceId"] = json!("m-old");
+    update["OldResourceProperties"] = json!({"SourceImageId": "m-abc"});
+    let mut delete = cfn_create();
+    delete["RequestType"] = json!("Delete");
+    delete["PhysicalResourceId"] = json!("m-old");
+    [update, delete]
+}
+
+/// The one pass in `parse` stands for the official type too: whatever CloudFormation event
+/// it accepts, `CloudFormationCustomResourceRequest` reads, and whatever that refuses, `parse`
+/// refuses, with the official type's own words where it is the one that says no.
+#[test]
+fn every_cloudformation_event_accepted_is_one_the_official_type_reads() {
+    use aws_lambda_events::event::cloudformation::CloudFormationCustomResourceRequest as Official;
+    let odd_values = [
+        None,
+        Some(Value::Null),
+        Some(json!(5)),
+        Some(json!("")),
+        Some(json!("x")),
+        Some(json!([1])),
+        Some(json!({"a": 1})),
+    ];
+    let fields = [
+        "RequestType",
+        "ServiceToken",
+        "ResponseURL",
+        "StackId",
+        "RequestId",
+        "LogicalResourceId",
+        "PhysicalResourceId",
+        "ResourceType",
+        "ResourceProperties",
+        "OldResourceProperties",
+    ];
+    let [update, delete] = cfn_update_and_delete();
+    let (mut checked, mut said_as_the_official_type) = (0, 0);
+    for base in [cfn_create(), update, delete] {
+        for field in fields {
+            for odd in &odd_values {
+                let mut event = base.clone();
+                match odd {
+                    None => event.as_object_mut().unwrap().remove(field),
+                    Some(v) => event
+                        .as_object_mut()
+                        .unwrap()
+                        .insert(field.into(), v.clone()),
+                };
+                let official = serde_json::from_value::<Official>(event.clone());
+                match parse(&bytes(&event)) {
+                    Ok(_) => assert!(official.is_ok(), "{event}: {official:?}"),
+                    Err(Rejected::Invalid {
+                        error: EventError::CloudFormationShape(ours),
+                        ..
+                    }) if field == "ResourceProperties" => {
+                        assert_eq!(ours, official.as_ref().unwrap_err().to_string());
+                        said_as_the_official_type += 1;
+                    }
+                    Err(_) => {}
+                }
+                if official.is_err() {
+                    assert!(parse(&bytes(&event)).is_err(), "{event}");
+                }
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 3 * fields.len() * odd_values.len());
+    assert_eq!(
+        said_as_the_official_type, 3,
+        "a missing ResourceProperties, in each type"
+    );
+}
+
+#[test]
+fn a_parsed_payload_is_kept_as_it_came() {
+    let event = parse_value(cfn_create()).unwrap();
+    assert_eq!(event.raw, cfn_create());
+    assert_eq!(
+        parse_value(json!([1])).unwrap_err(),
+        Rejected::Unanswerable(EventError::NotObject("an array"))
+    );
+}

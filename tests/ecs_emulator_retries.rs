@@ -42,11 +42,12 @@ async fn workload(client: &EcsClient, round: usize) {
         )
         .await
         .expect("TagResources");
-    let tags = client
-        .list_tag_resources(DESTINATION_REGION, &image_id, deadline())
+    let tagged = client
+        .describe_image(DESTINATION_REGION, &image_id, deadline())
         .await
-        .expect("ListTagResources");
-    assert_eq!(tags, [Tag::new("round", round.to_string())]);
+        .expect("DescribeImages")
+        .expect("the copy is visible");
+    assert_eq!(tagged.tags, [Tag::new("round", round.to_string())]);
     client
         .modify_image_attribute(
             DESTINATION_REGION,
@@ -61,10 +62,6 @@ async fn workload(client: &EcsClient, round: usize) {
         .cancel_copy_image(DESTINATION_REGION, &image_id, deadline())
         .await
         .expect("CancelCopyImage");
-    client
-        .describe_regions(SOURCE_REGION, deadline())
-        .await
-        .expect("DescribeRegions");
 }
 
 fn count(calls: &[CallRecord], pred: impl Fn(&CallRecord) -> bool) -> usize {
@@ -199,7 +196,7 @@ async fn a_slow_server_cannot_make_the_call_overrun_its_deadline() {
     let budget = Duration::from_millis(400);
     let started = Instant::now();
     let error = client
-        .describe_regions(SOURCE_REGION, started + budget)
+        .describe_image(SOURCE_REGION, SOURCE_IMAGE, started + budget)
         .await
         .unwrap_err();
     let elapsed = started.elapsed();
@@ -241,7 +238,11 @@ async fn attempts_slower_than_the_attempt_timeout_are_retried_until_one_is_fast_
         ),
     );
     let slow = client
-        .describe_regions(SOURCE_REGION, deadline_in(Duration::from_millis(700)))
+        .describe_image(
+            SOURCE_REGION,
+            SOURCE_IMAGE,
+            deadline_in(Duration::from_millis(700)),
+        )
         .await
         .unwrap_err();
     assert!(
@@ -253,7 +254,11 @@ async fn attempts_slower_than_the_attempt_timeout_are_retried_until_one_is_fast_
     tokio::time::sleep(Duration::from_millis(300)).await;
     harness.control().clear_calls();
     client
-        .describe_regions(SOURCE_REGION, deadline_in(Duration::from_secs(2)))
+        .describe_image(
+            SOURCE_REGION,
+            SOURCE_IMAGE,
+            deadline_in(Duration::from_secs(2)),
+        )
         .await
         .unwrap();
     let calls = harness.control().calls();

@@ -114,10 +114,6 @@ impl Endpoints {
         Ok(endpoints)
     }
 
-    pub fn from_env() -> Result<Self, EndpointError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
     pub fn base_url(&self, region_id: &str) -> Result<String, EndpointError> {
         // Checked before any rule so a bad region fails the same way everywhere, and so a
         // region id can never smuggle a different host into the URL.

@@ -1,13 +1,5 @@
 use super::*;
-
-fn lookup<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-    move |name| {
-        pairs
-            .iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.to_string())
-    }
-}
+use crate::test_env::env as lookup;
 
 #[test]
 fn exception_data_parses_and_names_its_source() {

@@ -137,15 +137,7 @@ impl Invoker {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |name| {
-            pairs
-                .iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.to_string())
-        }
-    }
+    use crate::test_env::env;
 
     const LAMBDA_ENV: [(&str, &str); 5] = [
         ("AWS_LAMBDA_FUNCTION_NAME", "copy-fn"),

@@ -19,6 +19,7 @@ pub mod model;
 pub mod provider;
 pub mod receiver;
 pub mod redact;
+pub mod retry;
 pub mod serve;
 pub mod settings;
 pub mod tls;

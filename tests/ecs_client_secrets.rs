@@ -16,10 +16,12 @@ use ecs_image_copy::ecs::{
 };
 use tokio::time::Instant;
 
+type Answer = dyn Fn(&HttpRequest) -> Result<HttpResponse, TransportError> + Send + Sync;
+
 /// Answers every request with what `answer` makes of it and keeps the requests, so the test
 /// can look for their signatures in everything the client rendered. No network involved.
 struct EchoTransport {
-    answer: Box<dyn Fn(&HttpRequest) -> Result<HttpResponse, TransportError> + Send + Sync>,
+    answer: Box<Answer>,
     sent: Mutex<Vec<HttpRequest>>,
 }
 

@@ -9,6 +9,8 @@
 //! Plain ids from earlier versions are still read: their region comes from the properties or
 //! the environment, as it did then.
 
+use crate::model::rules::{image_id_may_name_a_copy as is_image_id, region_id_is_valid};
+
 /// The parts of a physical id this handler made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PhysicalId {
@@ -27,7 +29,7 @@ impl PhysicalId {
                 image_id: physical_id.to_string(),
             }),
             Some((region, image)) => {
-                (is_region_id(region) && is_image_id(image)).then(|| PhysicalId {
+                (region_id_is_valid(region) && is_image_id(image)).then(|| PhysicalId {
                     region_id: Some(region.to_string()),
                     image_id: image.to_string(),
                 })
@@ -42,34 +44,6 @@ impl PhysicalId {
             None => image_id.to_string(),
         }
     }
-}
-
-/// `m-` and 1 to 62 lowercase letters or digits: every image id ECS hands out.
-fn is_image_id(text: &str) -> bool {
-    text.strip_prefix("m-").is_some_and(|rest| {
-        !rest.is_empty()
-            && rest.len() <= 62
-            && rest
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-    })
-}
-
-/// The shape of the schemas' region rule (`^[a-z]{2,}(-[a-z0-9]+)+$`, at most 64 bytes),
-/// checked by hand: this runs before anything else on every Delete.
-pub fn is_region_id(text: &str) -> bool {
-    let mut parts = text.split('-');
-    let first = parts.next().unwrap_or_default();
-    let mut rest = parts.peekable();
-    text.len() <= 64
-        && first.len() >= 2
-        && first.bytes().all(|b| b.is_ascii_lowercase())
-        && rest.peek().is_some()
-        && rest.all(|p| {
-            !p.is_empty()
-                && p.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        })
 }
 
 /// True for ids that can only have come from a Create that made nothing, or from somewhere

@@ -48,7 +48,7 @@ async fn a_copy_listed_late_within_the_grace_is_waited_for() {
     });
     let end = wait_for_copy(
         &client(transport),
-        "r",
+        "cn-shanghai",
         ID,
         start,
         start + Duration::from_secs(600),
@@ -67,7 +67,7 @@ async fn a_copy_never_listed_vanishes_only_after_the_grace() {
     let transport = listing(start, |_| None);
     let end = wait_for_copy(
         &client(transport),
-        "r",
+        "cn-shanghai",
         ID,
         start,
         start + Duration::from_secs(600),
@@ -87,7 +87,7 @@ async fn a_copy_seen_and_then_gone_vanished() {
     });
     let end = wait_for_copy(
         &client(transport),
-        "r",
+        "cn-shanghai",
         ID,
         start,
         start + Duration::from_secs(600),
@@ -107,7 +107,7 @@ async fn available_without_usable_is_accepted_at_the_deadline_not_timed_out() {
     let start = Instant::now();
     let transport = listing(start, |_| Some(image("Available", false)));
     let stop_at = start + Duration::from_secs(60);
-    let end = wait_for_copy(&client(transport), "r", ID, start, stop_at)
+    let end = wait_for_copy(&client(transport), "cn-shanghai", ID, start, stop_at)
         .await
         .unwrap();
     assert_eq!(end, WaitEnd::Available);
@@ -120,7 +120,7 @@ async fn available_without_usable_is_accepted_after_the_usable_grace() {
     let transport = listing(start, |_| Some(image("Available", false)));
     let end = wait_for_copy(
         &client(transport),
-        "r",
+        "cn-shanghai",
         ID,
         start,
         start + Duration::from_secs(3600),
@@ -143,7 +143,7 @@ async fn usable_after_available_ends_the_wait_at_once() {
     });
     let end = wait_for_copy(
         &client(transport),
-        "r",
+        "cn-shanghai",
         ID,
         start,
         start + Duration::from_secs(3600),

@@ -10,7 +10,7 @@ use super::spec::{CopySpec, Flavour};
 use super::tf::DEFAULT_TIMEOUT;
 use super::validate::Context;
 use super::violation::{show_value, Violation};
-use crate::lifecycle::is_region_id;
+use crate::model::rules::region_id_is_valid as is_region_id;
 
 /// Which flavour properties that full validation could not place are most likely written
 /// for. A region-qualified physical id is only ever given to `TF::Alicloud::ImageCopy`.

@@ -137,16 +137,9 @@ pub fn flag(props: &Map<String, Value>, key: &str) -> bool {
 
 /// The names of the create-only properties whose values differ, booleans compared by value.
 pub fn changed_create_only(old: &CopySpec, new: &CopySpec) -> Vec<&'static str> {
-    model::TF_CREATE_ONLY
-        .iter()
-        .copied()
-        .filter(|name| match *name {
-            "SourceImageId" => old.source_image_id != new.source_image_id,
-            "SourceRegionId" => old.source_region_id != new.source_region_id,
-            "Encrypted" => old.encrypted != new.encrypted,
-            "KmsKeyId" => old.kms_key_id != new.kms_key_id,
-            _ => false,
-        })
+    old.changed_copy_fields(new)
+        .into_iter()
+        .filter_map(model::tf_property_for)
         .collect()
 }
 

@@ -162,13 +162,13 @@ async fn tagging_splits_into_calls_of_twenty() {
         .map(|i| Tag::new(format!("k{i:02}"), "v"))
         .collect();
     client
-        .tag_resources("r", "m-1", &tags, later())
+        .tag_resources("cn-shanghai", "m-1", &tags, later())
         .await
         .unwrap();
     assert_eq!(transport.requests().len(), 2);
     assert_eq!(param(&transport.params(1), "Tag.1.Key"), Some("k21"));
     client
-        .untag_resources("r", "m-1", &["k01".to_string()], later())
+        .untag_resources("cn-shanghai", "m-1", &["k01".to_string()], later())
         .await
         .unwrap();
     assert_eq!(

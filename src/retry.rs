@@ -19,7 +19,8 @@ pub enum Jitter {
     Full,
     /// In `[ceiling / 2, ceiling]`: never much sooner than planned.
     UpperHalf,
-    /// Within ± this fraction of the ceiling, so many callers do not retry in lockstep.
+    /// Within ± this fraction (at most 1) of the ceiling, so many callers do not retry in
+    /// lockstep.
     Spread(f64),
     /// Exactly the ceiling.
     None,
@@ -71,9 +72,11 @@ impl Backoff {
             Jitter::UpperHalf => {
                 ceiling / 2 + Duration::from_millis(rng.random_range(0..=millis / 2))
             }
-            Jitter::Spread(fraction) => {
+            Jitter::Spread(fraction) if fraction > 0.0 => {
+                let fraction = fraction.min(1.0);
                 ceiling.mul_f64(rng.random_range(1.0 - fraction..1.0 + fraction))
             }
+            Jitter::Spread(_) => ceiling,
             Jitter::None => ceiling,
         }
     }

@@ -84,16 +84,6 @@ impl Endpoints {
         })
     }
 
-    /// `region` goes to `url` whatever the other settings say.
-    pub fn with_region(mut self, region: &str, url: &str) -> Result<Self, EndpointError> {
-        if !is_region_id(region) {
-            return Err(EndpointError::InvalidRegion(region.to_string()));
-        }
-        let url = validate_url(ENV_ECS_ENDPOINTS, url)?;
-        self.per_region.insert(region.to_string(), url);
-        Ok(self)
-    }
-
     /// Official hosts in `network` (`vpc`: `ecs-vpc.<region>.aliyuncs.com`).
     pub fn with_network(mut self, network: &str) -> Result<Self, EndpointError> {
         self.network = parse_network(network)?;

@@ -144,9 +144,9 @@ fn bad_urls_are_rejected_with_the_variable_name() {
     ] {
         let err = Endpoints::with_override(bad).unwrap_err();
         assert!(err.to_string().contains(ENV_ECS_ENDPOINT), "{bad}: {err}");
-        let err = Endpoints::official()
-            .with_region("cn-hangzhou", bad)
-            .unwrap_err();
+        let entry = format!("cn-hangzhou={bad}");
+        let err =
+            Endpoints::from_lookup(lookup(&[(ENV_ECS_ENDPOINTS, entry.as_str())])).unwrap_err();
         assert!(err.to_string().contains(ENV_ECS_ENDPOINTS), "{bad}: {err}");
     }
 }

@@ -30,7 +30,7 @@ pub fn fresh_nonce() -> String {
 }
 
 /// Action parameters plus the common ones, in no particular order (signing sorts).
-pub fn all_params(
+fn all_params(
     op: &Operation,
     credentials: &Credentials,
     nonce: &str,

@@ -50,22 +50,6 @@ impl RetryPolicy {
         self.with_busy(Backoff::doubling(base, cap, Jitter::UpperHalf))
     }
 
-    /// Upper bound of the wait after failed attempt number `attempt` (1-based):
-    /// `min(cap, base * 2^(attempt-1))`.
-    pub fn backoff_ceiling(&self, attempt: u32) -> Duration {
-        self.backoff.ceiling(attempt)
-    }
-
-    /// Full jitter: uniformly random in `[0, ceiling]`.
-    pub fn backoff(&self, attempt: u32) -> Duration {
-        self.wait(&self.backoff, attempt)
-    }
-
-    /// After the `busy`-th busy answer: at least half the ceiling.
-    pub fn busy_backoff(&self, busy: u32) -> Duration {
-        self.wait(&self.busy, busy)
-    }
-
     /// Runs one ECS call's attempts under this policy. Giving up yields
     /// [`EcsError::DeadlineExceeded`] with the last error.
     pub async fn run<T, F, Fut>(
@@ -131,10 +115,10 @@ mod tests {
     fn ceiling_doubles_up_to_the_cap() {
         let p = policy(1);
         let ceilings: Vec<u64> = (1..=8)
-            .map(|a| p.backoff_ceiling(a).as_millis() as u64)
+            .map(|a| p.backoff.ceiling(a).as_millis() as u64)
             .collect();
         assert_eq!(ceilings, [200, 400, 800, 1600, 3200, 5000, 5000, 5000]);
-        assert_eq!(p.backoff_ceiling(200), Duration::from_secs(5));
+        assert_eq!(p.backoff.ceiling(200), Duration::from_secs(5));
     }
 
     #[test]
@@ -143,9 +127,9 @@ mod tests {
         let b = policy(7);
         let mut distinct = std::collections::HashSet::new();
         for attempt in 1..=50 {
-            let wait = a.backoff(attempt);
-            assert_eq!(wait, b.backoff(attempt));
-            assert!(wait <= a.backoff_ceiling(attempt));
+            let wait = a.wait(&a.backoff, attempt);
+            assert_eq!(wait, b.wait(&b.backoff, attempt));
+            assert!(wait <= a.backoff.ceiling(attempt));
             distinct.insert(wait);
         }
         assert!(distinct.len() > 10, "jitter looks constant: {distinct:?}");
@@ -207,7 +191,7 @@ mod tests {
             start.elapsed()
         );
         for busy in 1..=10 {
-            let wait = p.busy_backoff(busy);
+            let wait = p.wait(&p.busy, busy);
             assert!(wait <= Duration::from_secs(30), "{wait:?}");
             assert!(wait >= Duration::from_secs(1), "{wait:?}");
         }

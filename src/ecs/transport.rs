@@ -65,8 +65,6 @@ pub struct ReqwestTransport {
 }
 
 impl ReqwestTransport {
-    pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-
     /// A transport with its own client (and connect timeout), trusting what the process-wide
     /// one trusts.
     pub fn new(connect_timeout: Duration) -> Self {

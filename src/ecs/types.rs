@@ -80,7 +80,7 @@ pub struct Image {
 /// ECS writes progress as `"45%"`, sometimes `"45"`, `""` before it starts, and some
 /// tools write a bare number. Anything else is treated as unknown rather than an error:
 /// progress is informational.
-pub fn parse_progress(value: &serde_json::Value) -> Option<u8> {
+fn parse_progress(value: &serde_json::Value) -> Option<u8> {
     let number = match value {
         serde_json::Value::Number(n) => n.as_f64()?,
         serde_json::Value::String(s) => {

@@ -19,7 +19,7 @@ pub use super::store::{
     SecretRef, Store, ENV_PARAMETER_NAME, ENV_SECRETS_MANAGER_ENDPOINT, ENV_SECRET_ARN,
     ENV_SSM_ENDPOINT,
 };
-use super::{endpoint_url, sigv4_headers, AwsCredentials};
+use super::{endpoint_url, signed_post, AwsCredentials};
 use crate::ecs::credentials::{
     ENV_ACCESS_KEY_ID, ENV_ACCESS_KEY_SECRET, ENV_SECURITY_TOKEN, ENV_TF_ACCESS_KEY,
     ENV_TF_SECRET_KEY, ENV_TF_SECURITY_TOKEN,
@@ -210,24 +210,15 @@ impl SecretSource {
             endpoint: self.endpoint.clone(),
             detail,
         };
-        let signed = sigv4_headers(
+        let request = signed_post(
             &self.credentials,
             &self.region,
             store.service(),
-            "POST",
             &url,
             &headers,
-            &body,
+            body,
         )
         .map_err(|e| unreachable(format!("the request could not be signed: {e}")))?;
-        let mut request = crate::tls::shared_client().post(&url).body(body);
-        for (name, value) in headers
-            .iter()
-            .copied()
-            .chain(signed.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        {
-            request = request.header(name, value);
-        }
         let timeout = deadline.saturating_duration_since(Instant::now());
         let response = request
             .timeout(timeout)

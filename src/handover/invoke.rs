@@ -5,7 +5,7 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 pub use crate::aws::AwsCredentials;
-use crate::aws::{endpoint_url, sigv4_headers};
+use crate::aws::{endpoint_url, signed_post};
 use crate::retry::{Backoff, Jitter, Retry, RetryPolicy, Stopped};
 
 /// One attempt of at most ten seconds, made even when the deadline has passed (its failure
@@ -91,20 +91,18 @@ impl Invoker {
             ("content-type", "application/json"),
             ("x-amz-invocation-type", "Event"),
         ];
-        let signed = self.sign(&url, &headers, payload)?;
         let send = |_, timeout| {
-            let mut request = crate::tls::shared_client()
-                .post(&url)
-                .body(payload.to_vec());
-            for (name, value) in headers
-                .iter()
-                .copied()
-                .chain(signed.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            {
-                request = request.header(name, value);
-            }
+            let request = signed_post(
+                &self.settings.credentials,
+                &self.settings.region,
+                "lambda",
+                &url,
+                &headers,
+                payload.to_vec(),
+            );
             async move {
                 let response = request
+                    .map_err(|e| InvokeError::Signing(e.to_string()))?
                     .timeout(timeout)
                     .send()
                     .await
@@ -131,26 +129,6 @@ impl Invoker {
                 Stopped::Final { error, .. } => error,
                 Stopped::GaveUp { last, .. } => last.unwrap_or_else(|| timed_out(Duration::ZERO)),
             })
-    }
-
-    /// The SigV4 headers (authorization, date, token, ...) for this request.
-    fn sign(
-        &self,
-        url: &str,
-        headers: &[(&str, &str)],
-        body: &[u8],
-    ) -> Result<Vec<(String, String)>, InvokeError> {
-        let settings = &self.settings;
-        sigv4_headers(
-            &settings.credentials,
-            &settings.region,
-            "lambda",
-            "POST",
-            url,
-            headers,
-            body,
-        )
-        .map_err(|e| InvokeError::Signing(e.to_string()))
     }
 }
 

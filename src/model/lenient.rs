@@ -54,20 +54,8 @@ pub fn delete_spec(
     .unwrap_or_default();
     let base = CopySpec {
         source_image_id,
-        source_region_id: String::new(),
-        destination_region_id: String::new(),
-        image_name: None,
-        description: None,
-        encrypted: false,
-        kms_key_id: None,
-        resource_group_id: None,
-        tags: Vec::new(),
-        allow_copy_in_same_region: false,
-        force_delete: false,
-        delete_auto_snapshot: false,
-        create_timeout: ctx.default_timeout,
-        delete_timeout: ctx.default_timeout,
         updatable_in_place: flavour == Flavour::Tf,
+        ..CopySpec::for_removal(String::new(), ctx.default_timeout)
     };
     match flavour {
         Flavour::Ros => {

@@ -110,6 +110,29 @@ impl CopyField {
 }
 
 impl CopySpec {
+    /// A spec that says only where a copy is and how to remove it: no copy fields, no
+    /// attributes, both timeouts `timeout`, no force, snapshots kept. What a Delete reads when
+    /// the properties cannot be (fully) trusted; set the removal fields on top.
+    pub fn for_removal(destination_region_id: String, timeout: Duration) -> CopySpec {
+        CopySpec {
+            source_image_id: String::new(),
+            source_region_id: String::new(),
+            destination_region_id,
+            image_name: None,
+            description: None,
+            encrypted: false,
+            kms_key_id: None,
+            resource_group_id: None,
+            tags: Vec::new(),
+            allow_copy_in_same_region: false,
+            force_delete: false,
+            delete_auto_snapshot: false,
+            create_timeout: timeout,
+            delete_timeout: timeout,
+            updatable_in_place: true,
+        }
+    }
+
     /// The [`CopyField`]s in which `new` differs from `self`, in [`CopyField::ALL`] order.
     pub fn changed_copy_fields(&self, new: &CopySpec) -> Vec<CopyField> {
         CopyField::ALL
@@ -138,19 +161,8 @@ mod tests {
         CopySpec {
             source_image_id: "m-source01".into(),
             source_region_id: "cn-hangzhou".into(),
-            destination_region_id: "cn-shanghai".into(),
             image_name: Some("web".into()),
-            description: None,
-            encrypted: false,
-            kms_key_id: None,
-            resource_group_id: None,
-            tags: vec![],
-            allow_copy_in_same_region: false,
-            force_delete: false,
-            delete_auto_snapshot: false,
-            create_timeout: Duration::from_secs(600),
-            delete_timeout: Duration::from_secs(600),
-            updatable_in_place: true,
+            ..CopySpec::for_removal("cn-shanghai".into(), Duration::from_secs(600))
         }
     }
 

@@ -145,20 +145,9 @@ pub(super) fn delete_spec(props: &Map<String, Value>, region_id: &str) -> CopySp
         .and_then(|text| parse_duration(text).ok())
         .unwrap_or(TF_DEFAULT_TIMEOUT);
     CopySpec {
-        source_image_id: String::new(),
-        source_region_id: String::new(),
-        destination_region_id: region_id.to_string(),
-        image_name: None,
-        description: None,
-        encrypted: false,
-        kms_key_id: None,
-        resource_group_id: None,
-        tags: Vec::new(),
-        allow_copy_in_same_region: false,
         force_delete: pm::flag(props, "Force"),
         delete_auto_snapshot: pm::flag(props, "DeleteAutoSnapshot"),
-        create_timeout: TF_DEFAULT_TIMEOUT,
         delete_timeout,
-        updatable_in_place: true,
+        ..CopySpec::for_removal(region_id.to_string(), TF_DEFAULT_TIMEOUT)
     }
 }

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use super::duration::parse_duration;
 use super::spec::{CopySpec, Flavour};
 use super::tf::DEFAULT_TIMEOUT;
-use super::validate::Context;
+use super::validate::{boolean_text, Context};
 use super::violation::{show_value, Violation};
 use crate::model::rules::region_id_is_valid as is_region_id;
 
@@ -43,7 +43,7 @@ pub fn delete_spec(
     let text = |key: &str| props.get(key).and_then(Value::as_str).map(str::to_string);
     let flag = |key: &str| match props.get(key) {
         Some(Value::Bool(b)) => *b,
-        Some(Value::String(s)) => s == "true" || s == "True",
+        Some(Value::String(s)) => boolean_text(s).unwrap_or(false),
         _ => false,
     };
     let region_shaped = |r: &String| is_region_id(r);

@@ -126,15 +126,6 @@ pub fn spec_from_image(image: &Image, new: &CopySpec) -> CopySpec {
     }
 }
 
-/// A boolean property as sent: `true` or `"true"` (any case).
-pub fn flag(props: &Map<String, Value>, key: &str) -> bool {
-    match props.get(key) {
-        Some(Value::Bool(b)) => *b,
-        Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
-        _ => false,
-    }
-}
-
 /// The names of the create-only properties whose values differ, booleans compared by value.
 pub fn changed_create_only(old: &CopySpec, new: &CopySpec) -> Vec<&'static str> {
     old.changed_copy_fields(new)

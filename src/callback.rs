@@ -6,20 +6,47 @@
 
 use std::time::Duration;
 
-use rand::Rng;
 use tokio::time::Instant;
 
 use crate::envelope::{redact_url, AnswerBody, AnswerTarget, Engine};
+use crate::retry::{Backoff, Jitter, Retry, RetryPolicy, Stopped};
 
-/// Quick retries first (a flaky proxy usually recovers within seconds), then slower ones.
+/// Quick retries first (a flaky proxy usually recovers within seconds), then slower ones,
+/// with ±20 % jitter so that many functions answering one flaky endpoint do not retry in
+/// lockstep.
 const QUICK_DELAYS: [Duration; 3] = [
     Duration::from_millis(200),
     Duration::from_millis(500),
     Duration::from_millis(1000),
 ];
-const SLOW_DELAY_START: Duration = Duration::from_secs(2);
-const SLOW_DELAY_CAP: Duration = Duration::from_secs(10);
+const DELAYS: Backoff = Backoff::doubling(
+    Duration::from_secs(2),
+    Duration::from_secs(10),
+    Jitter::Spread(0.2),
+)
+.after_steps(&QUICK_DELAYS);
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A stack that is never answered hangs for an hour: the answer is sent at least once, even
+/// when the deadline has passed, and retried while it allows.
+fn delivery_policy() -> RetryPolicy {
+    RetryPolicy::with_backoff(DELAYS, ATTEMPT_TIMEOUT).with_first_attempt_past_deadline()
+}
+
+/// Why one attempt did not deliver.
+enum Undelivered {
+    Status(u16),
+    Failed(String),
+}
+
+impl std::fmt::Display for Undelivered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Undelivered::Status(status) => write!(f, "HTTP {status}"),
+            Undelivered::Failed(detail) => f.write_str(detail),
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
@@ -64,41 +91,57 @@ pub async fn deliver(
         // original bytes may then fail, which the status check below will report.
         tracing::warn!(url = %shown_url, "response URL is not in canonical form; it may be re-encoded");
     }
-    let mut attempts = 0u32;
-    let mut last_error;
-    loop {
-        attempts += 1;
-        let remaining = deadline.saturating_duration_since(Instant::now());
-        let timeout = remaining.min(ATTEMPT_TIMEOUT);
-        match send_once(target.engine, url.clone(), body, timeout).await {
-            Ok(status) if (200..300).contains(&status) => {
-                tracing::info!(url = %shown_url, status, attempts, "answer delivered");
-                return Ok(Delivery {
-                    attempts,
-                    http_status: status,
-                });
+    let attempt = |number: u32, timeout| {
+        let url = url.clone();
+        async move {
+            match send_once(target.engine, url, body, timeout).await {
+                Ok(status) if (200..300).contains(&status) => Ok((status, number)),
+                Ok(status) => Err(Undelivered::Status(status)),
+                Err(detail) => Err(Undelivered::Failed(detail)),
             }
-            Ok(status) if !is_retryable_status(status) => {
-                tracing::error!(url = %shown_url, status, attempts, "answer refused");
-                return Err(CallbackError::Refused {
-                    url: shown_url,
-                    status,
-                    attempts,
-                });
-            }
-            Ok(status) => last_error = format!("HTTP {status}"),
-            Err(e) => last_error = e,
         }
-        let delay = retry_delay(attempts);
-        tracing::warn!(url = %shown_url, attempts, error = %last_error, ?delay, "answer not delivered; retrying");
-        if Instant::now() + delay >= deadline {
-            return Err(CallbackError::DeadlinePassed {
-                url: shown_url,
+    };
+    let classify = |failure: &Undelivered, attempts: u32| match failure {
+        Undelivered::Status(status) if !is_retryable_status(*status) => Retry::No,
+        _ => {
+            tracing::warn!(url = %shown_url, attempts, error = %failure, "answer not delivered; retrying");
+            Retry::Soon
+        }
+    };
+    let timed_out = |timeout| Undelivered::Failed(format!("no answer within {timeout:?}"));
+    match delivery_policy()
+        .run_with(deadline, attempt, classify, timed_out)
+        .await
+    {
+        Ok((status, attempts)) => {
+            tracing::info!(url = %shown_url, status, attempts, "answer delivered");
+            Ok(Delivery {
                 attempts,
-                last: last_error,
-            });
+                http_status: status,
+            })
         }
-        tokio::time::sleep(delay).await;
+        Err(Stopped::Final {
+            error: Undelivered::Status(status),
+            attempts,
+        }) => {
+            tracing::error!(url = %shown_url, status, attempts, "answer refused");
+            Err(CallbackError::Refused {
+                url: shown_url,
+                status,
+                attempts,
+            })
+        }
+        // Only a refusing status is final; anything else ends at the deadline.
+        Err(Stopped::Final { error, attempts }) => Err(CallbackError::DeadlinePassed {
+            url: shown_url,
+            attempts,
+            last: error.to_string(),
+        }),
+        Err(Stopped::GaveUp { attempts, last }) => Err(CallbackError::DeadlinePassed {
+            url: shown_url,
+            attempts,
+            last: last.map(|failure| failure.to_string()).unwrap_or_default(),
+        }),
     }
 }
 
@@ -134,31 +177,18 @@ fn is_retryable_status(status: u16) -> bool {
     status >= 500 || status == 408 || status == 429
 }
 
-/// Delay before attempt `attempts + 1`, with ±20 % jitter so that many functions answering
-/// one flaky endpoint do not retry in lockstep.
-fn retry_delay(attempts: u32) -> Duration {
-    let base = match QUICK_DELAYS.get(attempts as usize - 1) {
-        Some(d) => *d,
-        None => {
-            let doublings = attempts as usize - 1 - QUICK_DELAYS.len();
-            SLOW_DELAY_START
-                .saturating_mul(1u32 << doublings.min(8))
-                .min(SLOW_DELAY_CAP)
-        }
-    };
-    base.mul_f64(rand::rng().random_range(0.8..1.2))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn three_quick_retries_within_a_few_seconds_then_slower() {
+        let policy = delivery_policy();
+        let retry_delay = |attempts| policy.wait(&policy.backoff, attempts);
         let first_three: Duration = (1..=3).map(retry_delay).sum();
         assert!(first_three < Duration::from_secs(3), "{first_three:?}");
         assert!(retry_delay(4) >= Duration::from_millis(1600));
-        assert!(retry_delay(20) <= SLOW_DELAY_CAP.mul_f64(1.2));
+        assert!(retry_delay(20) <= DELAYS.cap.mul_f64(1.2));
     }
 
     #[test]

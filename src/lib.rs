@@ -18,6 +18,11 @@ pub mod logging;
 pub mod model;
 pub mod provider;
 pub mod receiver;
+pub mod redact;
+pub mod retry;
 pub mod serve;
 pub mod settings;
 pub mod tls;
+
+#[cfg(test)]
+mod test_env;

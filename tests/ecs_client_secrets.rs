@@ -5,16 +5,56 @@
 mod log_capture;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use ecs_image_copy::ecs::testing::{decode_query, ScriptedTransport};
+use ecs_image_copy::ecs::transport::TransportFuture;
 use ecs_image_copy::ecs::{
-    CopyImageRequest, Credentials, EcsClient, EcsError, Endpoints, HttpResponse, RetryPolicy,
-    TransportError,
+    CopyImageRequest, Credentials, EcsClient, EcsError, Endpoints, HttpRequest, HttpResponse,
+    RetryPolicy, Transport, TransportError,
 };
 use tokio::time::Instant;
+
+type Answer = dyn Fn(&HttpRequest) -> Result<HttpResponse, TransportError> + Send + Sync;
+
+/// Answers every request with what `answer` makes of it and keeps the requests, so the test
+/// can look for their signatures in everything the client rendered. No network involved.
+struct EchoTransport {
+    answer: Box<Answer>,
+    sent: Mutex<Vec<HttpRequest>>,
+}
+
+impl EchoTransport {
+    fn requests(&self) -> Vec<HttpRequest> {
+        self.sent.lock().unwrap().clone()
+    }
+}
+
+impl Transport for EchoTransport {
+    fn send(&self, request: HttpRequest, _timeout: Duration) -> TransportFuture<'_> {
+        let answer = (self.answer)(&request);
+        self.sent.lock().unwrap().push(request);
+        Box::pin(async move { answer })
+    }
+}
+
+/// Decodes with the `percent-encoding` crate, independent of the client's encoder.
+fn decode_query(query: &str) -> Vec<(String, String)> {
+    let decode = |s: &str| {
+        percent_encoding::percent_decode_str(s)
+            .decode_utf8_lossy()
+            .into_owned()
+    };
+    query
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode(k), decode(v))
+        })
+        .collect()
+}
 
 const SECRET: &str = "SECRET-canary-123";
 const TOKEN: &str = "TOKEN-canary-456/+=";
@@ -47,10 +87,7 @@ fn assert_clean(label: &str, text: &str, needles: &[String]) {
 }
 
 /// Hostile or broken answers that echo whatever they were sent.
-fn echoing_answer(
-    request: &ecs_image_copy::ecs::HttpRequest,
-    kind: usize,
-) -> Result<HttpResponse, TransportError> {
+fn echoing_answer(request: &HttpRequest, kind: usize) -> Result<HttpResponse, TransportError> {
     let query = request.url.split_once('?').map(|(_, q)| q).unwrap_or("");
     let params = decode_query(query);
     let string_to_sign = format!(
@@ -111,8 +148,9 @@ async fn no_secret_token_or_signature_in_debug_logs_or_errors() {
     // Every attempt of call N gets answer kind N, so retries see the same kind.
     let round = Arc::new(AtomicUsize::new(0));
     let current = round.clone();
-    let transport = ScriptedTransport::new(move |request, _| {
-        echoing_answer(request, current.load(Ordering::SeqCst))
+    let transport = Arc::new(EchoTransport {
+        answer: Box::new(move |request| echoing_answer(request, current.load(Ordering::SeqCst))),
+        sent: Mutex::default(),
     });
     let client = EcsClient::with_transport(
         credentials(),

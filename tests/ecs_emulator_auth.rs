@@ -52,12 +52,12 @@ async fn sts_credentials_work_and_wrong_ones_get_the_emulators_codes() {
     })
     .await;
     let good = harness.credentials();
-    let regions = harness
+    let image = harness
         .client()
-        .describe_regions(SOURCE_REGION, soon())
+        .describe_image(SOURCE_REGION, SOURCE_IMAGE, soon())
         .await
         .unwrap();
-    assert!(!regions.is_empty());
+    assert!(image.is_some());
     let recorded = &harness.control().calls()[0];
     assert_eq!(recorded.params["SecurityToken"], "<redacted>");
 
@@ -65,7 +65,9 @@ async fn sts_credentials_work_and_wrong_ones_get_the_emulators_codes() {
         harness.control().clear_calls();
         let client = harness.client_with(credentials, fast_retry(1));
         let error = assert_api_error(
-            client.describe_regions(SOURCE_REGION, soon()).await,
+            client
+                .describe_image(SOURCE_REGION, SOURCE_IMAGE, soon())
+                .await,
             code,
             status,
         );
@@ -95,7 +97,9 @@ async fn a_token_sent_with_long_term_keys_is_malformed() {
     );
     let client = harness.client_with(with_token, fast_retry(1));
     assert_api_error(
-        client.describe_regions(SOURCE_REGION, soon()).await,
+        client
+            .describe_image(SOURCE_REGION, SOURCE_IMAGE, soon())
+            .await,
         "InvalidSecurityToken.Malformed",
         400,
     );

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use ecs_emulator_support::*;
 use ecs_image_copy::ecs::{CopyImageRequest, ImageStatus, Tag};
-use ecs_image_copy::emulator::{self, ImageStatus as EmulatedStatus};
+use ecs_image_copy::emulator::ImageStatus as EmulatedStatus;
 
 #[tokio::test]
 async fn copy_image_carries_every_setting_into_the_emulator() {
@@ -354,22 +354,5 @@ async fn modify_image_attribute_renames_and_redescribes() {
         .unwrap();
     assert_eq!(seen.image_name.as_deref(), Some("renamed-base"));
     assert_eq!(seen.description.as_deref(), Some("second"));
-    harness.shutdown().await;
-}
-
-#[tokio::test]
-async fn describe_regions_lists_the_emulated_regions() {
-    let harness = Harness::start(100).await;
-    let client = harness.client();
-    let regions = client
-        .describe_regions(SOURCE_REGION, soon())
-        .await
-        .unwrap();
-    let expected: Vec<String> = emulator::DEFAULT_REGIONS
-        .iter()
-        .map(|r| r.to_string())
-        .collect();
-    assert_eq!(regions, expected);
-    assert_eq!(regions, harness.control().regions());
     harness.shutdown().await;
 }

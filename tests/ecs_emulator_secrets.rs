@@ -100,11 +100,7 @@ async fn no_canary_reaches_logs_or_errors_over_real_http() {
         .unwrap()
         .unwrap();
     client
-        .list_tag_resources(DESTINATION_REGION, &image_id, soon())
-        .await
-        .unwrap();
-    client
-        .describe_regions(SOURCE_REGION, soon())
+        .describe_image(SOURCE_REGION, SOURCE_IMAGE, soon())
         .await
         .unwrap();
     harness.control().set_faults(Faults::default());
@@ -176,7 +172,11 @@ async fn no_canary_reaches_logs_or_errors_over_real_http() {
     let orphan = client_for(&endpoint, good.clone(), fast_retry(3));
     errors.push(
         orphan
-            .describe_regions(SOURCE_REGION, deadline_in(Duration::from_millis(200)))
+            .describe_image(
+                SOURCE_REGION,
+                SOURCE_IMAGE,
+                deadline_in(Duration::from_millis(200)),
+            )
             .await
             .unwrap_err(),
     );

@@ -1,12 +1,22 @@
-//! TagResources / UntagResources / ListTagResources through the real client against the
-//! emulator, including the client's split of long tag lists into requests of twenty.
+//! TagResources / UntagResources through the real client against the emulator (tags read
+//! back with DescribeImages, as the lifecycle reads them), including the client's split of long tag lists into requests of twenty.
 
 mod ecs_emulator_support;
 
 use std::collections::BTreeMap;
 
 use ecs_emulator_support::*;
-use ecs_image_copy::ecs::Tag;
+use ecs_image_copy::ecs::{EcsClient, Tag};
+
+/// The image's tags as DescribeImages reports them.
+async fn tags_of(client: &EcsClient, region: &str, image: &str) -> Vec<Tag> {
+    client
+        .describe_image(region, image, soon())
+        .await
+        .unwrap()
+        .expect("the image exists")
+        .tags
+}
 
 #[tokio::test]
 async fn tags_are_added_listed_and_removed() {
@@ -22,10 +32,7 @@ async fn tags_are_added_listed_and_removed() {
         .tag_resources(SOURCE_REGION, SOURCE_IMAGE, &tags, soon())
         .await
         .unwrap();
-    let mut listed = client
-        .list_tag_resources(SOURCE_REGION, SOURCE_IMAGE, soon())
-        .await
-        .unwrap();
+    let mut listed = tags_of(&client, SOURCE_REGION, SOURCE_IMAGE).await;
     listed.sort();
     let mut expected = tags.clone();
     expected.sort();
@@ -40,14 +47,7 @@ async fn tags_are_added_listed_and_removed() {
         )
         .await
         .unwrap();
-    assert_eq!(
-        client
-            .list_tag_resources(SOURCE_REGION, SOURCE_IMAGE, soon())
-            .await
-            .unwrap()
-            .len(),
-        4
-    );
+    assert_eq!(tags_of(&client, SOURCE_REGION, SOURCE_IMAGE).await.len(), 4);
 
     client
         .untag_resources(
@@ -108,10 +108,7 @@ async fn more_than_twenty_tags_go_out_in_chunks_of_twenty() {
     assert_eq!(held.len(), 20);
     assert_eq!(held["k01"], "second1");
     assert_eq!(held["k06"], "v6");
-    let listed = client
-        .list_tag_resources(SOURCE_REGION, SOURCE_IMAGE, soon())
-        .await
-        .unwrap();
+    let listed = tags_of(&client, SOURCE_REGION, SOURCE_IMAGE).await;
     assert_eq!(listed.len(), 20);
 
     // Untagging 21 keys (one unknown) takes two requests and removes all twenty.
@@ -134,10 +131,8 @@ async fn more_than_twenty_tags_go_out_in_chunks_of_twenty() {
         .unwrap()
         .tags
         .is_empty());
-    assert!(client
-        .list_tag_resources(SOURCE_REGION, SOURCE_IMAGE, soon())
+    assert!(tags_of(&client, SOURCE_REGION, SOURCE_IMAGE)
         .await
-        .unwrap()
         .is_empty());
     harness.shutdown().await;
 }

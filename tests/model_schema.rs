@@ -113,7 +113,7 @@ fn the_tf_schema_is_a_complete_provider_schema() {
     // The one list the lifecycle uses too.
     assert_eq!(
         tf["createOnlyProperties"],
-        pointers(ecs_image_copy::model::TF_CREATE_ONLY)
+        pointers(&ecs_image_copy::model::tf_create_only())
     );
     assert_eq!(
         tf["readOnlyProperties"],

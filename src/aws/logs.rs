@@ -37,7 +37,7 @@ use serde_json::{json, Value};
 use tokio::time::Instant;
 use tracing::Instrument;
 
-use super::{endpoint_url, sigv4_headers, AwsCredentials, SigningError};
+use super::{endpoint_url, signed_post, AwsCredentials, SigningError};
 use crate::logging::capture::{self, CapturedLine};
 
 pub const ENV_LOGS_ENDPOINT: &str = "AWS_ENDPOINT_URL_CLOUDWATCH_LOGS";
@@ -235,23 +235,14 @@ impl LogDestination {
             ("content-type", "application/x-amz-json-1.1"),
             ("x-amz-target", target.as_str()),
         ];
-        let signed = sigv4_headers(
+        let request = signed_post(
             &self.credentials,
             &self.region,
             "logs",
-            "POST",
             &url,
             &headers,
-            &body,
+            body,
         )?;
-        let mut request = crate::tls::shared_client().post(&url).body(body);
-        for (name, value) in headers
-            .iter()
-            .copied()
-            .chain(signed.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        {
-            request = request.header(name, value);
-        }
         let unreachable = |e: reqwest::Error| ShipError::Unreachable {
             endpoint: self.endpoint.clone(),
             detail: crate::tls::error_chain(&e.without_url()),

@@ -109,6 +109,28 @@ pub fn sigv4_headers(
         .collect())
 }
 
+/// A POST of `body` to `url` with `headers` and the SigV4 headers that sign them for
+/// `service`, over the process-wide client: how every AWS call of the function goes out.
+pub fn signed_post(
+    credentials: &AwsCredentials,
+    region: &str,
+    service: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    body: Vec<u8>,
+) -> Result<reqwest::RequestBuilder, SigningError> {
+    let signed = sigv4_headers(credentials, region, service, "POST", url, headers, &body)?;
+    let mut request = crate::tls::shared_client().post(url).body(body);
+    for (name, value) in headers
+        .iter()
+        .copied()
+        .chain(signed.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+    {
+        request = request.header(name, value);
+    }
+    Ok(request)
+}
+
 /// An AWS service's refusal as (error code, message): the JSON protocols'
 /// `{"__type": "ResourceNotFoundException", "message": "..."}` (the type maybe with a namespace
 /// prefix, `com.amazonaws...#Code`), or the XML `<Code>`/`<Message>` form of an authentication
@@ -147,15 +169,7 @@ fn xml_element(body: &str, name: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |name| {
-            pairs
-                .iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.to_string())
-        }
-    }
+    use crate::test_env::env;
 
     #[test]
     fn the_service_variable_beats_the_global_one_and_the_default() {

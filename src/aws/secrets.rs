@@ -19,16 +19,23 @@ pub use super::store::{
     SecretRef, Store, ENV_PARAMETER_NAME, ENV_SECRETS_MANAGER_ENDPOINT, ENV_SECRET_ARN,
     ENV_SSM_ENDPOINT,
 };
-use super::{endpoint_url, sigv4_headers, AwsCredentials};
+use super::{endpoint_url, signed_post, AwsCredentials};
 use crate::ecs::credentials::{
     ENV_ACCESS_KEY_ID, ENV_ACCESS_KEY_SECRET, ENV_SECURITY_TOKEN, ENV_TF_ACCESS_KEY,
     ENV_TF_SECRET_KEY, ENV_TF_SECURITY_TOKEN,
 };
 use crate::ecs::Credentials;
+use crate::retry::{Backoff, Jitter, Retry, RetryPolicy, Stopped};
 
 /// Lambda allows an initialisation 10 s; the answer must still be possible after a failure.
 const FETCH_BUDGET: Duration = Duration::from_secs(6);
-const ATTEMPTS: u32 = 3;
+
+/// Three attempts, 400 ms then 800 ms apart: a secret store recovers quickly or not at all
+/// within the budget.
+fn fetch_policy() -> RetryPolicy {
+    let pauses = Backoff::doubling(Duration::from_millis(400), FETCH_BUDGET, Jitter::None);
+    RetryPolicy::with_backoff(pauses, FETCH_BUDGET).with_max_attempts(3)
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
@@ -162,22 +169,31 @@ impl SecretSource {
     /// One read, retried on transport errors, throttling and 5xx within a few seconds,
     /// then the credentials in the secret.
     pub async fn fetch(&self) -> Result<Credentials, SecretError> {
-        let deadline = Instant::now() + FETCH_BUDGET;
-        let mut attempt = 1;
-        loop {
-            match self.fetch_once(deadline).await {
-                Err(error) if attempt < ATTEMPTS && is_transient(&error) => {
-                    tracing::warn!(%error, attempt, "reading the credentials' secret; retrying");
-                    let pause = Duration::from_millis(200 << attempt);
-                    if Instant::now() + pause >= deadline {
-                        return Err(error);
-                    }
-                    tokio::time::sleep(pause).await;
-                    attempt += 1;
-                }
-                result => return result,
+        let classify = |error: &SecretError, attempt: u32| {
+            if !is_transient(error) {
+                return Retry::No;
             }
-        }
+            tracing::warn!(%error, attempt, "reading the credentials' secret; retrying");
+            Retry::Soon
+        };
+        let timed_out = |timeout| SecretError::Unreachable {
+            secret: self.secret.clone(),
+            endpoint: self.endpoint.clone(),
+            detail: format!("no answer within {timeout:?}"),
+        };
+        let deadline = Instant::now() + FETCH_BUDGET;
+        fetch_policy()
+            .run_with(
+                deadline,
+                |_, timeout| self.fetch_once(Instant::now() + timeout),
+                classify,
+                timed_out,
+            )
+            .await
+            .map_err(|stopped| match stopped {
+                Stopped::Final { error, .. } => error,
+                Stopped::GaveUp { last, .. } => last.unwrap_or_else(|| timed_out(FETCH_BUDGET)),
+            })
     }
 
     async fn fetch_once(&self, deadline: Instant) -> Result<Credentials, SecretError> {
@@ -194,24 +210,15 @@ impl SecretSource {
             endpoint: self.endpoint.clone(),
             detail,
         };
-        let signed = sigv4_headers(
+        let request = signed_post(
             &self.credentials,
             &self.region,
             store.service(),
-            "POST",
             &url,
             &headers,
-            &body,
+            body,
         )
         .map_err(|e| unreachable(format!("the request could not be signed: {e}")))?;
-        let mut request = crate::tls::shared_client().post(&url).body(body);
-        for (name, value) in headers
-            .iter()
-            .copied()
-            .chain(signed.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        {
-            request = request.header(name, value);
-        }
         let timeout = deadline.saturating_duration_since(Instant::now());
         let response = request
             .timeout(timeout)

@@ -1,4 +1,5 @@
 use super::*;
+use crate::test_env::env;
 use serde_json::json;
 
 const ARN: &str = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:alibaba-ak-AbCdEf";
@@ -7,15 +8,6 @@ fn secret() -> SecretRef {
     SecretRef {
         store: Store::SecretsManager,
         id: ARN.to_string(),
-    }
-}
-
-fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-    move |name| {
-        pairs
-            .iter()
-            .find(|(k, _)| *k == name)
-            .map(|(_, v)| v.to_string())
     }
 }
 

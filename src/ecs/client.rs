@@ -14,14 +14,8 @@ use super::error::{body_snippet, error_from_response, EcsError, Redactor};
 use super::ops::{self, CopyImageRequest, Operation};
 use super::request::{build_request, format_timestamp, fresh_nonce};
 use super::retry::RetryPolicy;
-use super::transport::{HttpResponse, Method, ReqwestTransport, Transport};
-use super::types::{
-    CopyImageResponse, DescribeImagesResponse, DescribeRegionsResponse, Ignored, Image,
-    ListTagResourcesResponse, Tag,
-};
-
-/// A runaway NextToken loop would otherwise spin until the deadline.
-const MAX_TAG_PAGES: usize = 100;
+use super::transport::{HttpResponse, ReqwestTransport, Transport};
+use super::types::{CopyImageResponse, DescribeImagesResponse, Ignored, Image, Tag};
 
 pub struct EcsClient {
     transport: Arc<dyn Transport>,
@@ -77,10 +71,6 @@ impl EcsClient {
             retry,
             redactor,
         }
-    }
-
-    pub fn endpoints(&self) -> &Endpoints {
-        &self.endpoints
     }
 
     /// Starts the copy; returns the new image's id in the destination region.
@@ -195,33 +185,6 @@ impl EcsClient {
         Ok(())
     }
 
-    /// Every tag of the image, following `NextToken` across pages.
-    pub async fn list_tag_resources(
-        &self,
-        region_id: &str,
-        image_id: &str,
-        deadline: Instant,
-    ) -> Result<Vec<Tag>, EcsError> {
-        let mut tags = Vec::new();
-        let mut next_token: Option<String> = None;
-        for _ in 0..MAX_TAG_PAGES {
-            let op = ops::list_tag_resources(region_id, image_id, next_token.as_deref());
-            let page: ListTagResourcesResponse = self.call(&op, deadline).await?;
-            tags.extend(
-                page.tag_resources
-                    .tag_resource
-                    .into_iter()
-                    .filter(|r| r.resource_id.as_deref().is_none_or(|id| id == image_id))
-                    .map(|r| Tag::new(r.tag_key, r.tag_value)),
-            );
-            match page.next_token.filter(|t| !t.is_empty()) {
-                Some(token) if Some(&token) != next_token.as_ref() => next_token = Some(token),
-                _ => return Ok(tags),
-            }
-        }
-        Ok(tags)
-    }
-
     pub async fn delete_snapshot(
         &self,
         region_id: &str,
@@ -234,23 +197,6 @@ impl EcsClient {
             deadline,
         )
         .await
-    }
-
-    /// Region ids ECS offers, asked of `region_id`'s endpoint.
-    pub async fn describe_regions(
-        &self,
-        region_id: &str,
-        deadline: Instant,
-    ) -> Result<Vec<String>, EcsError> {
-        let response: DescribeRegionsResponse = self
-            .call(&ops::describe_regions(region_id), deadline)
-            .await?;
-        Ok(response
-            .regions
-            .region
-            .into_iter()
-            .map(|r| r.region_id)
-            .collect())
     }
 
     async fn call_ignoring_body(&self, op: &Operation, deadline: Instant) -> Result<(), EcsError> {
@@ -269,14 +215,8 @@ impl EcsClient {
             .run(op.action, deadline, |attempt, timeout| async move {
                 // Fresh nonce and time per attempt: ECS rejects a replayed nonce.
                 let timestamp = format_timestamp(OffsetDateTime::now_utc());
-                let request = build_request(
-                    Method::Get,
-                    base_url,
-                    op,
-                    &self.credentials,
-                    &fresh_nonce(),
-                    &timestamp,
-                );
+                let request =
+                    build_request(base_url, op, &self.credentials, &fresh_nonce(), &timestamp);
                 let (request_id, outcome) = match self.transport.send(request, timeout).await {
                     Ok(response) => decode_response(op.action, response, &self.redactor),
                     Err(source) => (
@@ -361,5 +301,5 @@ fn decode_response<T: DeserializeOwned>(
 }
 
 #[cfg(test)]
-#[path = "client_tests.rs"]
+#[path = "client_tests/mod.rs"]
 mod tests;

@@ -1,5 +1,5 @@
 //! Access credentials, taken as a value (Function Compute hands them over per request in
-//! headers) or from the environment. Secret and token never appear in `Debug`/`Display`.
+//! headers) or from the settings' lookup. Secret and token never appear in `Debug`/`Display`.
 
 use std::fmt;
 
@@ -52,11 +52,6 @@ impl Credentials {
 
     pub fn security_token(&self) -> Option<&str> {
         self.security_token.as_deref()
-    }
-
-    /// Reads the process environment; see [`Credentials::from_lookup`].
-    pub fn from_env() -> Result<Option<Self>, CredentialsError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
     }
 
     /// `ALIBABA_CLOUD_*` first, then Terraform's `ALICLOUD_*`, each as a set: the id and
@@ -120,15 +115,7 @@ impl fmt::Display for Credentials {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashMap;
-
-    fn lookup_from(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        move |name| map.get(name).cloned()
-    }
+    use crate::test_env::env as lookup_from;
 
     #[test]
     fn nothing_set_is_none() {

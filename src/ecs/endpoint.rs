@@ -21,6 +21,8 @@ use std::sync::OnceLock;
 
 use serde::Deserialize;
 
+use crate::model::rules::region_id_is_valid as is_region_id;
+
 pub const ENV_ECS_ENDPOINT: &str = "ALIBABA_CLOUD_ECS_ENDPOINT";
 pub const ENV_ECS_ENDPOINTS: &str = "ALIBABA_CLOUD_ECS_ENDPOINTS";
 pub const ENV_NETWORK: &str = "ALIBABA_CLOUD_NETWORK";
@@ -38,7 +40,7 @@ pub enum EndpointError {
     InvalidMapEntry { entry: String, rule: &'static str },
     #[error("{ENV_NETWORK} must be a network name of letters, digits, '-' and '_' such as public or vpc, got {0:?}")]
     InvalidNetwork(String),
-    #[error("region id {0:?} is not a region id (lowercase letters, digits and '-')")]
+    #[error("region id {0:?} is not a region id (such as cn-hangzhou or ap-southeast-1)")]
     InvalidRegion(String),
 }
 
@@ -82,16 +84,6 @@ impl Endpoints {
         })
     }
 
-    /// `region` goes to `url` whatever the other settings say.
-    pub fn with_region(mut self, region: &str, url: &str) -> Result<Self, EndpointError> {
-        if !is_region_id(region) {
-            return Err(EndpointError::InvalidRegion(region.to_string()));
-        }
-        let url = validate_url(ENV_ECS_ENDPOINTS, url)?;
-        self.per_region.insert(region.to_string(), url);
-        Ok(self)
-    }
-
     /// Official hosts in `network` (`vpc`: `ecs-vpc.<region>.aliyuncs.com`).
     pub fn with_network(mut self, network: &str) -> Result<Self, EndpointError> {
         self.network = parse_network(network)?;
@@ -114,10 +106,6 @@ impl Endpoints {
         Ok(endpoints)
     }
 
-    pub fn from_env() -> Result<Self, EndpointError> {
-        Self::from_lookup(|name| std::env::var(name).ok())
-    }
-
     pub fn base_url(&self, region_id: &str) -> Result<String, EndpointError> {
         // Checked before any rule so a bad region fails the same way everywhere, and so a
         // region id can never smuggle a different host into the URL.
@@ -138,14 +126,6 @@ impl Endpoints {
         };
         Ok(format!("https://{host}"))
     }
-}
-
-fn is_region_id(region_id: &str) -> bool {
-    !region_id.is_empty()
-        && region_id.len() <= 64
-        && region_id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
 
 /// The SDK's pattern for `network` (`^[a-zA-Z0-9_-]+$`); host names are case-blind, so it is
@@ -176,7 +156,7 @@ fn parse_map(raw: &str) -> Result<BTreeMap<String, String>, EndpointError> {
         let region = region.trim();
         if !is_region_id(region) {
             return Err(invalid(
-                "the region is not a region id (lowercase letters, digits and '-')",
+                "the region is not a region id (such as cn-hangzhou or ap-southeast-1)",
             ));
         }
         let url = validate_url(ENV_ECS_ENDPOINTS, url)?;

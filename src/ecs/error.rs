@@ -2,7 +2,8 @@
 //! token, signature or signed URL can reach one.
 
 use super::endpoint::EndpointError;
-use super::transport::{strip_url_queries, TransportError};
+use super::transport::TransportError;
+use crate::redact::strip_url_queries;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EcsError {

@@ -12,7 +12,8 @@ pub mod ops;
 pub mod request;
 pub mod retry;
 pub mod sign;
-pub mod testing;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod transport;
 pub mod types;
 
@@ -25,7 +26,5 @@ pub use endpoint::{EndpointError, Endpoints};
 pub use error::EcsError;
 pub use ops::CopyImageRequest;
 pub use retry::RetryPolicy;
-pub use transport::{
-    HttpRequest, HttpResponse, Method, ReqwestTransport, Transport, TransportError,
-};
+pub use transport::{HttpRequest, HttpResponse, ReqwestTransport, Transport, TransportError};
 pub use types::{Image, ImageStatus, Tag};

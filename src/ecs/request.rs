@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use super::credentials::Credentials;
 use super::ops::Operation;
 use super::sign::{signed_query, SIGNATURE_METHOD, SIGNATURE_VERSION};
-use super::transport::{HttpRequest, Method};
+use super::transport::HttpRequest;
 
 pub const API_VERSION: &str = "2014-05-26";
 
@@ -30,7 +30,7 @@ pub fn fresh_nonce() -> String {
 }
 
 /// Action parameters plus the common ones, in no particular order (signing sorts).
-pub fn all_params(
+fn all_params(
     op: &Operation,
     credentials: &Credentials,
     nonce: &str,
@@ -56,9 +56,8 @@ pub fn all_params(
     params
 }
 
-/// GET puts the signed query in the URL; POST sends it as a form body to `base_url/`.
+/// A GET with the signed query in the URL: the only way the client calls ECS.
 pub fn build_request(
-    method: Method,
     base_url: &str,
     op: &Operation,
     credentials: &Credentials,
@@ -66,18 +65,9 @@ pub fn build_request(
     timestamp: &str,
 ) -> HttpRequest {
     let params = all_params(op, credentials, nonce, timestamp);
-    let query = signed_query(method, &params, credentials.secret());
-    match method {
-        Method::Get => HttpRequest {
-            method,
-            url: format!("{base_url}/?{query}"),
-            body: None,
-        },
-        Method::Post => HttpRequest {
-            method,
-            url: format!("{base_url}/"),
-            body: Some(query),
-        },
+    let query = signed_query(&params, credentials.secret());
+    HttpRequest {
+        url: format!("{base_url}/?{query}"),
     }
 }
 
@@ -111,15 +101,12 @@ mod tests {
         let op = ops::tag_resources("cn-hangzhou", "m-1", &[crate::ecs::Tag::new("a b", "x+y")])
             .remove(0);
         let request = build_request(
-            Method::Get,
             "http://127.0.0.1:9",
             &op,
             &creds,
             "0123456789abcdef0123456789abcdef",
             "2024-05-06T07:08:09Z",
         );
-        assert_eq!(request.method, Method::Get);
-        assert_eq!(request.body, None);
         let query = request.url.strip_prefix("http://127.0.0.1:9/?").unwrap();
         let (unsigned, sig) = query.rsplit_once("&Signature=").unwrap();
         assert_eq!(
@@ -136,10 +123,7 @@ mod tests {
             "0123456789abcdef0123456789abcdef",
             "2024-05-06T07:08:09Z",
         );
-        let expected = signature(
-            "testsecret",
-            &string_to_sign(Method::Get, &canonicalized_query(&params)),
-        );
+        let expected = signature("testsecret", &string_to_sign(&canonicalized_query(&params)));
         assert_eq!(sig, crate::ecs::encode::percent_encode(&expected));
     }
 
@@ -165,22 +149,12 @@ mod tests {
     #[test]
     fn no_token_no_security_token_parameter() {
         let creds = Credentials::new("id", "secret", None);
-        let params = all_params(&ops::describe_regions("cn-hangzhou"), &creds, "n", "t");
-        assert!(params.iter().all(|(k, _)| k != "SecurityToken"));
-    }
-
-    #[test]
-    fn post_request_puts_the_signed_query_in_the_body() {
-        let creds = Credentials::new("id", "secret", None);
-        let op = ops::delete_image("cn-hangzhou", "m-1", true);
-        let request = build_request(Method::Post, "https://h", &op, &creds, "n", "t");
-        assert_eq!(request.url, "https://h/");
-        let body = request.body.unwrap();
-        let get = build_request(Method::Get, "https://h", &op, &creds, "n", "t");
-        assert_ne!(Some(body.as_str()), get.url.split_once('?').map(|(_, q)| q));
-        assert!(
-            body.starts_with("AccessKeyId=id&Action=DeleteImage&"),
-            "{body}"
+        let params = all_params(
+            &ops::delete_image("cn-hangzhou", "m-1", true),
+            &creds,
+            "n",
+            "t",
         );
+        assert!(params.iter().all(|(k, _)| k != "SecurityToken"));
     }
 }

@@ -1,45 +1,28 @@
-//! Exponential backoff with full jitter, bounded by the caller's deadline. Uses tokio's
-//! clock so tests can run it under `tokio::time::pause()`.
+//! The ECS client's use of the one [`RetryPolicy`] (`crate::retry`): exponential backoff
+//! with full jitter for passing faults, longer pauses for a resource busy with a copy, every
+//! attempt bounded, all within the caller's deadline.
 
 use std::future::Future;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use rand::rngs::SmallRng;
-use rand::{Rng, SeedableRng};
 use tokio::time::Instant;
+
+pub use crate::retry::RetryPolicy;
+use crate::retry::{Backoff, Jitter, Retry, Stopped};
 
 use super::error::{EcsError, Transience};
 use super::transport::TransportError;
 
-#[derive(Clone)]
-pub struct RetryPolicy {
-    /// Backoff ceiling for the first retry; doubles per attempt.
-    pub base: Duration,
-    /// No single backoff exceeds this.
-    pub cap: Duration,
-    /// Bound on one HTTP exchange (also cut short by the deadline).
-    pub attempt_timeout: Duration,
-    /// Backoff ceiling for the first retry of a [`Transience::Busy`] answer (a resource busy
-    /// with a copy that may take minutes); doubles per such answer up to `busy_cap`.
-    pub busy_base: Duration,
-    pub busy_cap: Duration,
-    rng: Arc<Mutex<SmallRng>>,
-}
-
-impl std::fmt::Debug for RetryPolicy {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("RetryPolicy")
-            .field("base", &self.base)
-            .field("cap", &self.cap)
-            .field("attempt_timeout", &self.attempt_timeout)
-            .field("busy_base", &self.busy_base)
-            .field("busy_cap", &self.busy_cap)
-            .finish_non_exhaustive()
-    }
-}
+/// A resource busy with a copy stays busy for minutes: polling it sooner only spends the
+/// account's API quota.
+const BUSY: Backoff = Backoff::doubling(
+    Duration::from_secs(2),
+    Duration::from_secs(30),
+    Jitter::UpperHalf,
+);
 
 impl Default for RetryPolicy {
+    /// The client's production parameters.
     fn default() -> Self {
         RetryPolicy::new(
             Duration::from_millis(200),
@@ -50,124 +33,55 @@ impl Default for RetryPolicy {
 }
 
 impl RetryPolicy {
-    /// Jitter seeded from the OS.
+    /// The ECS client's policy: full-jitter doubling from `base` up to `cap` for passing
+    /// faults, each attempt bounded by `attempt_timeout`. Jitter seeded from the OS.
     pub fn new(base: Duration, cap: Duration, attempt_timeout: Duration) -> Self {
-        Self::with_rng(
-            base,
-            cap,
-            attempt_timeout,
-            SmallRng::from_rng(&mut rand::rng()),
-        )
+        RetryPolicy::with_backoff(Backoff::doubling(base, cap, Jitter::Full), attempt_timeout)
+            .with_busy(BUSY)
     }
 
-    /// Reproducible jitter for tests.
+    /// [`RetryPolicy::new`] with reproducible jitter, for tests.
     pub fn seeded(base: Duration, cap: Duration, attempt_timeout: Duration, seed: u64) -> Self {
-        Self::with_rng(base, cap, attempt_timeout, SmallRng::seed_from_u64(seed))
-    }
-
-    fn with_rng(base: Duration, cap: Duration, attempt_timeout: Duration, rng: SmallRng) -> Self {
-        RetryPolicy {
-            base,
-            cap,
-            attempt_timeout,
-            busy_base: Duration::from_secs(2),
-            busy_cap: Duration::from_secs(30),
-            rng: Arc::new(Mutex::new(rng)),
-        }
+        Self::new(base, cap, attempt_timeout).with_seed(seed)
     }
 
     /// Sets the backoff for answers saying a resource is busy.
-    pub fn with_busy_backoff(mut self, base: Duration, cap: Duration) -> Self {
-        self.busy_base = base;
-        self.busy_cap = cap;
-        self
+    pub fn with_busy_backoff(self, base: Duration, cap: Duration) -> Self {
+        self.with_busy(Backoff::doubling(base, cap, Jitter::UpperHalf))
     }
 
-    /// Upper bound of the wait after failed attempt number `attempt` (1-based):
-    /// `min(cap, base * 2^(attempt-1))`.
-    pub fn backoff_ceiling(&self, attempt: u32) -> Duration {
-        let factor = 1u32
-            .checked_shl(attempt.saturating_sub(1))
-            .unwrap_or(u32::MAX);
-        self.base.saturating_mul(factor).min(self.cap)
-    }
-
-    /// Full jitter: uniformly random in `[0, ceiling]`.
-    pub fn backoff(&self, attempt: u32) -> Duration {
-        self.jittered(self.backoff_ceiling(attempt))
-    }
-
-    /// After the `busy`-th busy answer: at least half the ceiling (a busy resource stays
-    /// busy for a while; polling it sooner only spends the account's API quota).
-    pub fn busy_backoff(&self, busy: u32) -> Duration {
-        let factor = 1u32.checked_shl(busy.saturating_sub(1)).unwrap_or(u32::MAX);
-        let ceiling = self.busy_base.saturating_mul(factor).min(self.busy_cap);
-        ceiling / 2 + self.jittered(ceiling / 2)
-    }
-
-    fn jittered(&self, ceiling: Duration) -> Duration {
-        let ceiling = ceiling.as_millis() as u64;
-        let mut rng = self.rng.lock().unwrap_or_else(|p| p.into_inner());
-        Duration::from_millis(rng.random_range(0..=ceiling))
-    }
-
-    /// Runs `attempt(number, timeout)` until it succeeds, fails with a non-retryable
-    /// error, or the next try could not start before `deadline`. Never sleeps past the
-    /// deadline; giving up yields [`EcsError::DeadlineExceeded`] with the last error.
+    /// Runs one ECS call's attempts under this policy. Giving up yields
+    /// [`EcsError::DeadlineExceeded`] with the last error.
     pub async fn run<T, F, Fut>(
         &self,
         action: &str,
         deadline: Instant,
-        mut attempt: F,
+        attempt: F,
     ) -> Result<T, EcsError>
     where
         F: FnMut(u32, Duration) -> Fut,
         Fut: Future<Output = Result<T, EcsError>>,
     {
-        let mut attempts = 0u32;
-        let mut busy = 0u32;
-        let mut last: Option<Box<EcsError>> = None;
-        loop {
-            let now = Instant::now();
-            if now >= deadline {
-                return Err(EcsError::DeadlineExceeded {
-                    action: action.to_string(),
-                    attempts,
-                    last,
-                });
+        let classify = |error: &EcsError, _attempt: u32| match error.transience() {
+            None => Retry::No,
+            Some(Transience::Brief) => Retry::Soon,
+            Some(Transience::Busy) => {
+                tracing::info!(action, %error, "busy; trying again later");
+                Retry::Later
             }
-            attempts += 1;
-            let timeout = self.attempt_timeout.min(deadline - now);
-            // The transport is asked to honour the timeout; this enforces it for any
-            // transport that does not.
-            let outcome = match tokio::time::timeout(timeout, attempt(attempts, timeout)).await {
-                Ok(outcome) => outcome,
-                Err(_) => Err(EcsError::Transport {
-                    action: action.to_string(),
-                    source: TransportError::Timeout(timeout),
-                }),
-            };
-            let (error, wait) = match outcome {
-                Ok(value) => return Ok(value),
-                Err(error) => match error.transience() {
-                    None => return Err(error),
-                    Some(Transience::Brief) => (error, self.backoff(attempts)),
-                    Some(Transience::Busy) => {
-                        busy += 1;
-                        tracing::info!(action, %error, "busy; trying again later");
-                        (error, self.busy_backoff(busy))
-                    }
-                },
-            };
-            if Instant::now() + wait >= deadline {
-                return Err(EcsError::DeadlineExceeded {
-                    action: action.to_string(),
-                    attempts,
-                    last: Some(Box::new(error)),
-                });
-            }
-            last = Some(Box::new(error));
-            tokio::time::sleep(wait).await;
+        };
+        let timed_out = |timeout| EcsError::Transport {
+            action: action.to_string(),
+            source: TransportError::Timeout(timeout),
+        };
+        match self.run_with(deadline, attempt, classify, timed_out).await {
+            Ok(value) => Ok(value),
+            Err(Stopped::Final { error, .. }) => Err(error),
+            Err(Stopped::GaveUp { attempts, last }) => Err(EcsError::DeadlineExceeded {
+                action: action.to_string(),
+                attempts,
+                last: last.map(Box::new),
+            }),
         }
     }
 }
@@ -176,6 +90,7 @@ impl RetryPolicy {
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::Mutex;
 
     fn api(code: &str, status: u16) -> EcsError {
         EcsError::Api {
@@ -200,10 +115,10 @@ mod tests {
     fn ceiling_doubles_up_to_the_cap() {
         let p = policy(1);
         let ceilings: Vec<u64> = (1..=8)
-            .map(|a| p.backoff_ceiling(a).as_millis() as u64)
+            .map(|a| p.backoff.ceiling(a).as_millis() as u64)
             .collect();
         assert_eq!(ceilings, [200, 400, 800, 1600, 3200, 5000, 5000, 5000]);
-        assert_eq!(p.backoff_ceiling(200), Duration::from_secs(5));
+        assert_eq!(p.backoff.ceiling(200), Duration::from_secs(5));
     }
 
     #[test]
@@ -212,9 +127,9 @@ mod tests {
         let b = policy(7);
         let mut distinct = std::collections::HashSet::new();
         for attempt in 1..=50 {
-            let wait = a.backoff(attempt);
-            assert_eq!(wait, b.backoff(attempt));
-            assert!(wait <= a.backoff_ceiling(attempt));
+            let wait = a.wait(&a.backoff, attempt);
+            assert_eq!(wait, b.wait(&b.backoff, attempt));
+            assert!(wait <= a.backoff.ceiling(attempt));
             distinct.insert(wait);
         }
         assert!(distinct.len() > 10, "jitter looks constant: {distinct:?}");
@@ -276,7 +191,7 @@ mod tests {
             start.elapsed()
         );
         for busy in 1..=10 {
-            let wait = p.busy_backoff(busy);
+            let wait = p.wait(&p.busy, busy);
             assert!(wait <= Duration::from_secs(30), "{wait:?}");
             assert!(wait >= Duration::from_secs(1), "{wait:?}");
         }

@@ -45,15 +45,8 @@ impl ScriptedTransport {
     /// The decoded query parameters of request `index`, for assertions.
     pub fn params(&self, index: usize) -> Vec<(String, String)> {
         let request = &self.requests()[index];
-        let query = match &request.body {
-            Some(body) => body.clone(),
-            None => request
-                .url
-                .split_once('?')
-                .map(|(_, q)| q.to_string())
-                .unwrap_or_default(),
-        };
-        decode_query(&query)
+        let query = request.url.split_once('?').map_or("", |(_, q)| q);
+        decode_query(query)
     }
 }
 

@@ -8,39 +8,18 @@ use std::time::Duration;
 
 use bytes::Bytes;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
-    Get,
-    Post,
-}
+use crate::redact::{redact_url, strip_url_queries};
 
-impl Method {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Method::Get => "GET",
-            Method::Post => "POST",
-        }
-    }
-}
-
-/// One signed request. The URL's query carries the signature, so `Debug` shows only the
-/// part before `?`; a POST body (form-encoded, signed the same way) is never shown.
+/// One signed GET. The URL's query carries the signature, so `Debug` shows it redacted.
 #[derive(Clone, PartialEq, Eq)]
 pub struct HttpRequest {
-    pub method: Method,
     pub url: String,
-    pub body: Option<String>,
 }
 
 impl fmt::Debug for HttpRequest {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpRequest")
-            .field("method", &self.method)
-            .field("url", &url_without_query(&self.url))
-            .field(
-                "body",
-                &self.body.as_ref().map(|b| format!("<{} bytes>", b.len())),
-            )
+            .field("url", &redact_url(&self.url))
             .finish()
     }
 }
@@ -80,36 +59,12 @@ pub trait Transport: Send + Sync + 'static {
     fn send(&self, request: HttpRequest, timeout: Duration) -> TransportFuture<'_>;
 }
 
-pub fn url_without_query(url: &str) -> &str {
-    url.split(['?', '#']).next().unwrap_or(url)
-}
-
-/// Removes `?query` from every URL-looking token of `text`, in case an error message from
-/// below reqwest echoes the request target.
-pub fn strip_url_queries(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(pos) = rest.find('?') {
-        out.push_str(&rest[..pos]);
-        let after = &rest[pos..];
-        let end = after
-            .find(|c: char| c.is_whitespace() || matches!(c, ')' | '"' | '\'' | '>'))
-            .unwrap_or(after.len());
-        out.push_str("?<redacted>");
-        rest = &after[end..];
-    }
-    out.push_str(rest);
-    out
-}
-
 pub struct ReqwestTransport {
     /// `None`: the process-wide client (built on first use; see `crate::tls::shared_client`).
     client: Option<reqwest::Client>,
 }
 
 impl ReqwestTransport {
-    pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
-
     /// A transport with its own client (and connect timeout), trusting what the process-wide
     /// one trusts.
     pub fn new(connect_timeout: Duration) -> Self {
@@ -132,17 +87,8 @@ impl ReqwestTransport {
             Some(own) => own.clone(),
             None => crate::tls::shared_client(),
         };
-        let builder = match request.method {
-            Method::Get => client.get(&request.url),
-            Method::Post => client.post(&request.url),
-        };
-        let builder = match request.body {
-            Some(body) => builder
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(body),
-            None => builder,
-        };
-        let response = builder
+        let response = client
+            .get(&request.url)
             .timeout(timeout)
             .send()
             .await
@@ -176,11 +122,10 @@ mod tests {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
     #[test]
-    fn debug_hides_the_query_and_body() {
+    fn debug_hides_the_query() {
         let request = HttpRequest {
-            method: Method::Post,
-            url: "http://127.0.0.1:1/?Action=X&Signature=SIG-canary".into(),
-            body: Some("SecurityToken=TOKEN-canary".into()),
+            url: "http://127.0.0.1:1/?Action=X&SecurityToken=TOKEN-canary&Signature=SIG-canary"
+                .into(),
         };
         let shown = format!("{request:?}");
         assert!(shown.contains("http://127.0.0.1:1/"), "{shown}");
@@ -189,12 +134,7 @@ mod tests {
     }
 
     #[test]
-    fn strips_queries_from_free_text() {
-        assert_eq!(
-            strip_url_queries("error for url (http://h/?Signature=abc): refused"),
-            "error for url (http://h/?<redacted>): refused"
-        );
-        assert_eq!(strip_url_queries("no query here"), "no query here");
+    fn messages_lose_url_queries() {
         assert_eq!(
             TransportError::other("x http://h/?a=b y").to_string(),
             "HTTP exchange failed: x http://h/?<redacted> y"
@@ -212,9 +152,7 @@ mod tests {
         let err = transport
             .send(
                 HttpRequest {
-                    method: Method::Get,
                     url: format!("http://127.0.0.1:{port}/?Signature=SIG-canary"),
-                    body: None,
                 },
                 Duration::from_secs(2),
             )
@@ -238,9 +176,7 @@ mod tests {
         let err = transport
             .send(
                 HttpRequest {
-                    method: Method::Get,
                     url: format!("http://{addr}/?Signature=SIG-canary"),
-                    body: None,
                 },
                 Duration::from_millis(200),
             )
@@ -275,9 +211,7 @@ mod tests {
         let response = transport
             .send(
                 HttpRequest {
-                    method: Method::Get,
-                    url: format!("http://{addr}/?Action=DescribeRegions&Tag=a%2Bb"),
-                    body: None,
+                    url: format!("http://{addr}/?Action=DescribeImages&Tag=a%2Bb"),
                 },
                 Duration::from_secs(5),
             )
@@ -287,7 +221,7 @@ mod tests {
         assert_eq!(&response.body[..], br#"{"Code":"Throttling"}"#);
         let head = server.await.unwrap();
         assert!(
-            head.starts_with("GET /?Action=DescribeRegions&Tag=a%2Bb HTTP/1.1"),
+            head.starts_with("GET /?Action=DescribeImages&Tag=a%2Bb HTTP/1.1"),
             "{head}"
         );
     }

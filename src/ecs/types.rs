@@ -80,7 +80,7 @@ pub struct Image {
 /// ECS writes progress as `"45%"`, sometimes `"45"`, `""` before it starts, and some
 /// tools write a bare number. Anything else is treated as unknown rather than an error:
 /// progress is informational.
-pub fn parse_progress(value: &serde_json::Value) -> Option<u8> {
+fn parse_progress(value: &serde_json::Value) -> Option<u8> {
     let number = match value {
         serde_json::Value::Number(n) => n.as_f64()?,
         serde_json::Value::String(s) => {
@@ -204,50 +204,6 @@ pub(crate) struct CopyImageResponse {
 #[derive(Debug, Deserialize)]
 pub(crate) struct Ignored {}
 
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct ListTagResourcesResponse {
-    #[serde(default)]
-    pub tag_resources: TagResourceList,
-    pub next_token: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct TagResourceList {
-    #[serde(default)]
-    pub tag_resource: Vec<TagResource>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct TagResource {
-    pub resource_id: Option<String>,
-    pub tag_key: String,
-    #[serde(default)]
-    pub tag_value: String,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct DescribeRegionsResponse {
-    #[serde(default)]
-    pub regions: RegionList,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct RegionList {
-    #[serde(default)]
-    pub region: Vec<WireRegion>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "PascalCase")]
-pub(crate) struct WireRegion {
-    pub region_id: String,
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -325,9 +281,5 @@ mod tests {
         let parsed: DescribeImagesResponse =
             serde_json::from_value(json!({"RequestId": "R", "Images": {}})).unwrap();
         assert!(parsed.images.image.is_empty());
-        let parsed: ListTagResourcesResponse =
-            serde_json::from_value(json!({"RequestId": "R"})).unwrap();
-        assert!(parsed.tag_resources.tag_resource.is_empty());
-        assert_eq!(parsed.next_token, None);
     }
 }

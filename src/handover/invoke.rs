@@ -5,7 +5,18 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 pub use crate::aws::AwsCredentials;
-use crate::aws::{endpoint_url, sigv4_headers};
+use crate::aws::{endpoint_url, signed_post};
+use crate::retry::{Backoff, Jitter, Retry, RetryPolicy, Stopped};
+
+/// One attempt of at most ten seconds, made even when the deadline has passed (its failure
+/// is then answered), and never repeated: an `Event` invocation that reached Lambda but whose
+/// answer was lost would, sent again, queue a second continuation of the same wait.
+fn invoke_policy() -> RetryPolicy {
+    let never = Backoff::doubling(Duration::ZERO, Duration::ZERO, Jitter::None);
+    RetryPolicy::with_backoff(never, Duration::from_secs(10))
+        .with_max_attempts(1)
+        .with_first_attempt_past_deadline()
+}
 
 /// Everything needed to invoke this function again; present only on Lambda.
 #[derive(Debug, Clone)]
@@ -80,72 +91,51 @@ impl Invoker {
             ("content-type", "application/json"),
             ("x-amz-invocation-type", "Event"),
         ];
-        let signed = self.sign(&url, &headers, payload)?;
-        let mut request = crate::tls::shared_client()
-            .post(&url)
-            .body(payload.to_vec());
-        for (name, value) in headers
-            .iter()
-            .copied()
-            .chain(signed.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        {
-            request = request.header(name, value);
-        }
-        let timeout = deadline
-            .saturating_duration_since(Instant::now())
-            .min(Duration::from_secs(10));
-        let response = request
-            .timeout(timeout)
-            .send()
+        let send = |_, timeout| {
+            let request = signed_post(
+                &self.settings.credentials,
+                &self.settings.region,
+                "lambda",
+                &url,
+                &headers,
+                payload.to_vec(),
+            );
+            async move {
+                let response = request
+                    .map_err(|e| InvokeError::Signing(e.to_string()))?
+                    .timeout(timeout)
+                    .send()
+                    .await
+                    .map_err(|e| InvokeError::Transport(e.without_url().to_string()))?;
+                let status = response.status().as_u16();
+                if status == 202 {
+                    return Ok(());
+                }
+                let detail: String = response
+                    .text()
+                    .await
+                    .unwrap_or_default()
+                    .chars()
+                    .take(300)
+                    .collect();
+                Err(InvokeError::Refused { status, detail })
+            }
+        };
+        let timed_out = |timeout| InvokeError::Transport(format!("no answer within {timeout:?}"));
+        invoke_policy()
+            .run_with(deadline, send, |_, _| Retry::No, timed_out)
             .await
-            .map_err(|e| InvokeError::Transport(e.without_url().to_string()))?;
-        let status = response.status().as_u16();
-        if status == 202 {
-            return Ok(());
-        }
-        let detail: String = response
-            .text()
-            .await
-            .unwrap_or_default()
-            .chars()
-            .take(300)
-            .collect();
-        Err(InvokeError::Refused { status, detail })
-    }
-
-    /// The SigV4 headers (authorization, date, token, ...) for this request.
-    fn sign(
-        &self,
-        url: &str,
-        headers: &[(&str, &str)],
-        body: &[u8],
-    ) -> Result<Vec<(String, String)>, InvokeError> {
-        let settings = &self.settings;
-        sigv4_headers(
-            &settings.credentials,
-            &settings.region,
-            "lambda",
-            "POST",
-            url,
-            headers,
-            body,
-        )
-        .map_err(|e| InvokeError::Signing(e.to_string()))
+            .map_err(|stopped| match stopped {
+                Stopped::Final { error, .. } => error,
+                Stopped::GaveUp { last, .. } => last.unwrap_or_else(|| timed_out(Duration::ZERO)),
+            })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn env<'a>(pairs: &'a [(&'a str, &'a str)]) -> impl Fn(&str) -> Option<String> + 'a {
-        move |name| {
-            pairs
-                .iter()
-                .find(|(k, _)| *k == name)
-                .map(|(_, v)| v.to_string())
-        }
-    }
+    use crate::test_env::env;
 
     const LAMBDA_ENV: [(&str, &str); 5] = [
         ("AWS_LAMBDA_FUNCTION_NAME", "copy-fn"),

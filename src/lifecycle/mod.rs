@@ -26,7 +26,7 @@ use tokio::time::Instant;
 pub use ecs_images::EcsImages;
 pub use error::LifecycleError;
 use look::CopyWatch;
-pub use physical_id::{is_region_id, PhysicalId};
+pub use physical_id::PhysicalId;
 pub use progress::{Bound, Budget, Failure, Journal, Pending, Progress, WaitKind};
 pub use steps::StartedRemoval;
 use wait::{watch_copy, WaitEnd};
@@ -306,20 +306,7 @@ pub fn copy_request(spec: &CopySpec, client_token: &str) -> CopyImageRequest {
 
 /// The copy itself is the same: only in-place attributes or behaviour may differ.
 fn same_copy(old: &CopySpec, new: &CopySpec) -> bool {
-    let copy_fields = |s: &CopySpec| {
-        (
-            s.source_image_id.clone(),
-            s.source_region_id.clone(),
-            s.destination_region_id.clone(),
-            s.encrypted,
-            s.kms_key_id.clone(),
-            s.resource_group_id.clone(),
-            s.allow_copy_in_same_region,
-        )
-    };
-    let attributes = |s: &CopySpec| (s.image_name.clone(), s.description.clone(), s.tags.clone());
-    copy_fields(old) == copy_fields(new)
-        && (new.updatable_in_place || attributes(old) == attributes(new))
+    old.changed_copy_fields(new).is_empty() && (new.updatable_in_place || old.same_attributes(new))
 }
 
 fn to_ecs_tag(tag: &crate::model::Tag) -> EcsTag {

@@ -9,6 +9,8 @@
 //! Plain ids from earlier versions are still read: their region comes from the properties or
 //! the environment, as it did then.
 
+use crate::model::rules::{image_id_may_name_a_copy as is_image_id, region_id_is_valid};
+
 /// The parts of a physical id this handler made.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PhysicalId {
@@ -27,7 +29,7 @@ impl PhysicalId {
                 image_id: physical_id.to_string(),
             }),
             Some((region, image)) => {
-                (is_region_id(region) && is_image_id(image)).then(|| PhysicalId {
+                (region_id_is_valid(region) && is_image_id(image)).then(|| PhysicalId {
                     region_id: Some(region.to_string()),
                     image_id: image.to_string(),
                 })
@@ -44,30 +46,52 @@ impl PhysicalId {
     }
 }
 
-/// `m-` and 1 to 62 lowercase letters or digits: every image id ECS hands out.
-fn is_image_id(text: &str) -> bool {
-    text.strip_prefix("m-").is_some_and(|rest| {
-        !rest.is_empty()
-            && rest.len() <= 62
-            && rest
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-    })
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// The shape of the schemas' region rule (`^[a-z]{2,}(-[a-z0-9]+)+$`, at most 64 bytes),
-/// checked by hand: this runs before anything else on every Delete.
-pub fn is_region_id(text: &str) -> bool {
-    let mut parts = text.split('-');
-    let first = parts.next().unwrap_or_default();
-    let mut rest = parts.peekable();
-    text.len() <= 64
-        && first.len() >= 2
-        && first.bytes().all(|b| b.is_ascii_lowercase())
-        && rest.peek().is_some()
-        && rest.all(|p| {
-            !p.is_empty()
-                && p.bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        })
+    #[test]
+    fn region_qualified_and_plain_ids_round_trip() {
+        let id = PhysicalId::format(Some("cn-shanghai"), "m-bp1abc");
+        assert_eq!(id, "cn-shanghai/m-bp1abc");
+        assert_eq!(
+            PhysicalId::parse(&id),
+            Some(PhysicalId {
+                region_id: Some("cn-shanghai".into()),
+                image_id: "m-bp1abc".into()
+            })
+        );
+        assert_eq!(PhysicalId::format(None, "m-bp1abc"), "m-bp1abc");
+        assert_eq!(
+            PhysicalId::parse("m-bp1abc").unwrap().region_id,
+            None,
+            "ids from earlier versions still parse"
+        );
+    }
+
+    #[test]
+    fn ids_of_other_tools_are_foreign() {
+        for id in [
+            "ecs-image-copy:create-failed",
+            "2026/11/23/[$LATEST]ab12cd34",
+            "c3a9e0f2-1b7d-4e8a-9f00-2b1c3d4e5f60",
+            "",
+            "/m-abcde",
+            "cn-shanghai/",
+            "cn-shanghai/m-abcde/x",
+            "CN-SHANGHAI/m-abcde",
+            "cn-shanghai/m-ABCDE",
+            "cn-shanghai//m-abcde",
+            "m-",
+            "cn-/m-abcde",
+            "c-x/m-abcde",
+            &format!("cn-shanghai/m-{}", "a".repeat(63)),
+            &format!("{}/m-abcde", "a".repeat(300)),
+        ] {
+            assert!(PhysicalId::parse(id).is_none(), "{id:?}");
+        }
+        for id in ["m-bp1h46wfpjsjastc1234", "m-abc", "ap-southeast-1/m-abcde"] {
+            assert!(PhysicalId::parse(id).is_some(), "{id:?}");
+        }
+    }
 }

@@ -8,9 +8,9 @@ use serde_json::{Map, Value};
 use super::duration::parse_duration;
 use super::spec::{CopySpec, Flavour};
 use super::tf::DEFAULT_TIMEOUT;
-use super::validate::Context;
+use super::validate::{boolean_text, Context};
 use super::violation::{show_value, Violation};
-use crate::lifecycle::is_region_id;
+use crate::model::rules::region_id_is_valid as is_region_id;
 
 /// Which flavour properties that full validation could not place are most likely written
 /// for. A region-qualified physical id is only ever given to `TF::Alicloud::ImageCopy`.
@@ -43,7 +43,7 @@ pub fn delete_spec(
     let text = |key: &str| props.get(key).and_then(Value::as_str).map(str::to_string);
     let flag = |key: &str| match props.get(key) {
         Some(Value::Bool(b)) => *b,
-        Some(Value::String(s)) => s == "true" || s == "True",
+        Some(Value::String(s)) => boolean_text(s).unwrap_or(false),
         _ => false,
     };
     let region_shaped = |r: &String| is_region_id(r);
@@ -54,20 +54,8 @@ pub fn delete_spec(
     .unwrap_or_default();
     let base = CopySpec {
         source_image_id,
-        source_region_id: String::new(),
-        destination_region_id: String::new(),
-        image_name: None,
-        description: None,
-        encrypted: false,
-        kms_key_id: None,
-        resource_group_id: None,
-        tags: Vec::new(),
-        allow_copy_in_same_region: false,
-        force_delete: false,
-        delete_auto_snapshot: false,
-        create_timeout: ctx.default_timeout,
-        delete_timeout: ctx.default_timeout,
         updatable_in_place: flavour == Flavour::Tf,
+        ..CopySpec::for_removal(String::new(), ctx.default_timeout)
     };
     match flavour {
         Flavour::Ros => {

@@ -25,10 +25,11 @@ pub use engine::{
 pub use lenient::{delete_spec, guess_flavour};
 pub use schema::{registry_schema, render as render_schema, schema_file_name, write_schemas};
 pub use schema::{MUTATING_HANDLER_TIMEOUT_MINUTES, READING_HANDLER_TIMEOUT_MINUTES};
-pub use spec::{CopySpec, Flavour, Tag};
+pub use spec::{CopyField, CopySpec, Flavour, Tag};
 pub use tf::{
-    TypeConfiguration, CREATE_ONLY as TF_CREATE_ONLY, DEFAULT_TIMEOUT as TF_DEFAULT_TIMEOUT,
-    PRIMARY_IDENTIFIER as TF_PRIMARY_IDENTIFIER, READ_ONLY_PROPERTIES as TF_READ_ONLY_PROPERTIES,
+    create_only as tf_create_only, property_for as tf_property_for, TypeConfiguration,
+    DEFAULT_TIMEOUT as TF_DEFAULT_TIMEOUT, PRIMARY_IDENTIFIER as TF_PRIMARY_IDENTIFIER,
+    READ_ONLY_PROPERTIES as TF_READ_ONLY_PROPERTIES,
     WRITE_ONLY_PROPERTIES as TF_WRITE_ONLY_PROPERTIES,
 };
 pub use validate::{detect_flavour, validate, Context};

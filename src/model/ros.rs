@@ -10,7 +10,7 @@ use super::violation::Violation;
 
 use super::rules::{
     no_link_prefix, no_reserved_prefix, tag_key_rules, tag_value_rules, IMAGE_ID_PATTERN,
-    IMAGE_NAME_PATTERN, REGION_ID_PATTERN, RESOURCE_GROUP_ID_PATTERN,
+    IMAGE_NAME_PATTERN, REGION_ID_MAX_LENGTH, REGION_ID_PATTERN, RESOURCE_GROUP_ID_PATTERN,
 };
 
 /// Copies an ECS custom image from one region to another (Alibaba ROS resource type).
@@ -26,7 +26,7 @@ pub struct RosProperties {
 
     /// The ID of the region the copy is made in.
     #[serde(rename = "DestinationRegionId")]
-    #[schemars(regex(pattern = REGION_ID_PATTERN), length(max = 64))]
+    #[schemars(regex(pattern = REGION_ID_PATTERN), length(max = REGION_ID_MAX_LENGTH))]
     pub destination_region_id: String,
 
     /// The name of the copy: 2 to 128 characters, starting with a letter or Chinese character;
@@ -61,7 +61,7 @@ pub struct RosProperties {
 
     /// The region of the source image. Default: the stack's region.
     #[serde(rename = "SourceRegionId", default)]
-    #[schemars(regex(pattern = REGION_ID_PATTERN), length(max = 64))]
+    #[schemars(regex(pattern = REGION_ID_PATTERN), length(max = REGION_ID_MAX_LENGTH))]
     pub source_region_id: Option<String>,
 
     /// When true and the regions are equal, no copy is made: the source image is the result

@@ -263,3 +263,26 @@ pub fn tag_value_rules(schema: &mut Schema) {
 #[cfg(test)]
 #[path = "rules_tests.rs"]
 mod tests;
+
+// ---- Identifiers, one rule each for every reader ----
+// The schemas carry the patterns above; these are the same rules for the code that reads ids
+// outside the schemas: the ECS endpoint chosen for a region, the physical ids a Delete gets.
+
+/// Region ids are at most this many bytes: the schemas' `maxLength` and every reader's bound.
+pub const REGION_ID_MAX_LENGTH: usize = 64;
+
+/// A region id as the schemas accept it: [`REGION_ID_PATTERN`], at most
+/// [`REGION_ID_MAX_LENGTH`] bytes. Also what picks an ECS endpoint and what a physical id may
+/// record, so a region id can never carry another host or a path into a URL.
+pub fn region_id_is_valid(text: &str) -> bool {
+    text.len() <= REGION_ID_MAX_LENGTH && is_region_id(text)
+}
+
+/// Whether a physical id's image part can name an image this handler made: `m-` and 1 to 62
+/// lowercase letters or digits, i.e. [`IMAGE_ID_PATTERN`] without its lower bound of five.
+/// Looser on purpose: ids ECS hands out are long, but a Delete must remove whatever copy any
+/// version of this handler recorded, and a look-alike costs only a NotFound (the Delete still
+/// succeeds). Anything else is foreign, and its Delete touches nothing.
+pub fn image_id_may_name_a_copy(text: &str) -> bool {
+    is_prefixed_id(text, "m-", 1..=62)
+}

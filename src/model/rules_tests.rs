@@ -298,3 +298,52 @@ fn forbidden_prefix_only_for_plain_prefixes() {
     assert_eq!(forbidden_prefix("^acs:"), None);
     assert_eq!(forbidden_prefix("^(?!)"), None);
 }
+
+// ---- Identifiers, one rule each for every reader ----
+
+/// The read-back image-id rule is the template rule without its lower bound.
+const IMAGE_ID_OF_A_COPY: &str = r"^m-[a-z0-9]{1,62}$";
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn identifier_readers_agree_with_the_schema_patterns(
+        value in prop_oneof![
+            near_miss(),
+            mutated(REGION_ID_PATTERN),
+            mutated(IMAGE_ID_PATTERN),
+            mutated(IMAGE_ID_OF_A_COPY),
+        ]
+    ) {
+        let region = engine(REGION_ID_PATTERN).is_match(&value).unwrap()
+            && value.len() <= REGION_ID_MAX_LENGTH;
+        prop_assert_eq!(region_id_is_valid(&value), region, "{:?}", value);
+        let copy = engine(IMAGE_ID_OF_A_COPY).is_match(&value).unwrap();
+        prop_assert_eq!(image_id_may_name_a_copy(&value), copy, "{:?}", value);
+        if engine(IMAGE_ID_PATTERN).is_match(&value).unwrap() {
+            prop_assert!(image_id_may_name_a_copy(&value), "{:?}", value);
+        }
+    }
+}
+
+#[test]
+fn identifier_readers_at_their_bounds() {
+    assert!(region_id_is_valid(&format!("cn-{}", "a".repeat(61))));
+    assert!(!region_id_is_valid(&format!("cn-{}", "a".repeat(62))));
+    for bad in [
+        "",
+        "cn-",
+        "CN-HANGZHOU",
+        "cnhangzhou",
+        "evil.example/",
+        "cn-hangzhou/x",
+    ] {
+        assert!(!region_id_is_valid(bad), "{bad:?}");
+    }
+    assert!(image_id_may_name_a_copy("m-a"));
+    assert!(image_id_may_name_a_copy(&format!("m-{}", "a".repeat(62))));
+    for bad in ["m-", "m-ABC", "x-abcde", &format!("m-{}", "a".repeat(63))] {
+        assert!(!image_id_may_name_a_copy(bad), "{bad:?}");
+    }
+}

@@ -56,7 +56,7 @@ fn traits(flavour: Flavour) -> RegistryTraits {
         Flavour::Tf => RegistryTraits {
             type_name: Flavour::TF_TYPE,
             attributes: Attributes::OutputOnly(tf::READ_ONLY_PROPERTIES),
-            create_only: Some(tf::CREATE_ONLY),
+            create_only: Some(tf::create_only()),
             deprecated: &["Name"],
             primary_identifier: tf::PRIMARY_IDENTIFIER,
             provider: Some(ProviderTraits {
@@ -146,7 +146,7 @@ struct RegistryTraits {
     type_name: &'static str,
     attributes: Attributes,
     /// `None`: every property is create-only.
-    create_only: Option<&'static [&'static str]>,
+    create_only: Option<Vec<&'static str>>,
     deprecated: &'static [&'static str],
     primary_identifier: &'static str,
     /// What only a registered resource provider declares.
@@ -179,7 +179,7 @@ fn registry_document<T: JsonSchema>(traits: RegistryTraits) -> Value {
         }
     }
     let create_only: Vec<&str> = match traits.create_only {
-        Some(names) => names.to_vec(),
+        Some(names) => names,
         None => properties
             .as_object()
             .map(|p| p.keys().map(String::as_str).collect())

@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 use super::duration::parse_duration;
 use super::schema::compile;
-use super::spec::{CopySpec, Flavour, Tag};
+use super::spec::{CopyField, CopySpec, Flavour, Tag};
 use super::validate::{
     cached_schema, duplicate_tag_keys, kms_requires_encryption, str_of, Context, Prepared,
 };
@@ -18,7 +18,7 @@ use super::violation::{show_value, Violation};
 
 use super::rules::{
     no_link_prefix, no_reserved_prefix, tag_key_rules, tag_value_rules, DURATION_PATTERN,
-    IMAGE_ID_PATTERN, IMAGE_NAME_PATTERN, REGION_ID_PATTERN,
+    IMAGE_ID_PATTERN, IMAGE_NAME_PATTERN, REGION_ID_MAX_LENGTH, REGION_ID_PATTERN,
 };
 
 /// Copies an ECS custom image from a source region into the provider's region.
@@ -33,7 +33,7 @@ pub struct TfProperties {
 
     /// The ID of the region to which the source custom image belongs.
     #[serde(rename = "SourceRegionId")]
-    #[schemars(regex(pattern = REGION_ID_PATTERN), length(max = 64))]
+    #[schemars(regex(pattern = REGION_ID_PATTERN), length(max = REGION_ID_MAX_LENGTH))]
     pub source_region_id: String,
 
     /// The image name: 2 to 128 characters, starting with a letter or Chinese character;
@@ -125,9 +125,29 @@ pub struct TimeoutsDefinition {
     pub delete: Option<String>,
 }
 
-/// The properties that cannot change without a new copy (Terraform's ForceNew): the
-/// schema's `createOnlyProperties` and the registry handler's NotUpdatable rule read this.
-pub const CREATE_ONLY: &[&str] = &["SourceImageId", "SourceRegionId", "Encrypted", "KmsKeyId"];
+/// The property that carries a copy field, if this type has one. Those properties cannot
+/// change without a new copy (Terraform's ForceNew): the schema's `createOnlyProperties` and
+/// the registry handler's NotUpdatable rule both come from here. The destination is the
+/// provider's region, not a property; the type has no resource group or same-region switch.
+pub const fn property_for(field: CopyField) -> Option<&'static str> {
+    match field {
+        CopyField::SourceImageId => Some("SourceImageId"),
+        CopyField::SourceRegionId => Some("SourceRegionId"),
+        CopyField::Encrypted => Some("Encrypted"),
+        CopyField::KmsKeyId => Some("KmsKeyId"),
+        CopyField::DestinationRegionId
+        | CopyField::ResourceGroupId
+        | CopyField::AllowCopyInSameRegion => None,
+    }
+}
+
+/// The create-only properties, in [`CopyField::ALL`] order.
+pub fn create_only() -> Vec<&'static str> {
+    CopyField::ALL
+        .into_iter()
+        .filter_map(property_for)
+        .collect()
+}
 
 /// The attributes (`Fn::GetAtt` names) the handler fills in; a template cannot set them.
 /// `tfcfnid` (what `Ref` returns) carries the region as well as the image id, so READ,
@@ -182,7 +202,7 @@ pub struct TypeConfiguration {
 
     /// The provider region: where the copies are made, e.g. cn-shanghai.
     #[serde(rename = "RegionId")]
-    #[schemars(regex(pattern = REGION_ID_PATTERN), length(max = 64))]
+    #[schemars(regex(pattern = REGION_ID_PATTERN), length(max = REGION_ID_MAX_LENGTH))]
     pub region_id: String,
 }
 

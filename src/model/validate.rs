@@ -141,20 +141,26 @@ fn check_schema(flavour: Flavour, schema: &Value, props: &Map<String, Value>) ->
         .collect()
 }
 
-/// Stack engines send every scalar as a string; booleans arrive as `"true"` or `"False"`.
+/// A boolean as stack engines send it, which is every scalar as a string: `"true"` or
+/// `"False"`; these four spellings only.
+pub(super) fn boolean_text(text: &str) -> Option<bool> {
+    match text {
+        "true" | "True" => Some(true),
+        "false" | "False" => Some(false),
+        _ => None,
+    }
+}
+
 fn coerce_booleans(schema: &Value, props: &mut Map<String, Value>, out: &mut Vec<Violation>) {
     for name in boolean_properties(schema) {
         let Some(Value::String(text)) = props.get(&name) else {
             continue;
         };
-        match text.as_str() {
-            "true" | "True" => {
-                props.insert(name, Value::Bool(true));
+        match boolean_text(text) {
+            Some(value) => {
+                props.insert(name, Value::Bool(value));
             }
-            "false" | "False" => {
-                props.insert(name, Value::Bool(false));
-            }
-            _ => {
+            None => {
                 let shown = show_value(&Value::String(text.clone()));
                 // Removed so the schema does not report the same value a second time.
                 props.remove(&name);

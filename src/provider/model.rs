@@ -126,27 +126,11 @@ pub fn spec_from_image(image: &Image, new: &CopySpec) -> CopySpec {
     }
 }
 
-/// A boolean property as sent: `true` or `"true"` (any case).
-pub fn flag(props: &Map<String, Value>, key: &str) -> bool {
-    match props.get(key) {
-        Some(Value::Bool(b)) => *b,
-        Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
-        _ => false,
-    }
-}
-
 /// The names of the create-only properties whose values differ, booleans compared by value.
 pub fn changed_create_only(old: &CopySpec, new: &CopySpec) -> Vec<&'static str> {
-    model::TF_CREATE_ONLY
-        .iter()
-        .copied()
-        .filter(|name| match *name {
-            "SourceImageId" => old.source_image_id != new.source_image_id,
-            "SourceRegionId" => old.source_region_id != new.source_region_id,
-            "Encrypted" => old.encrypted != new.encrypted,
-            "KmsKeyId" => old.kms_key_id != new.kms_key_id,
-            _ => false,
-        })
+    old.changed_copy_fields(new)
+        .into_iter()
+        .filter_map(model::tf_property_for)
         .collect()
 }
 

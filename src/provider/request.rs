@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::ecs::Credentials;
-use crate::lifecycle::is_region_id;
+use crate::model::rules::region_id_is_valid as is_region_id;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]

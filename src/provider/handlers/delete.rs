@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::{in_progress, Provider};
 use crate::lifecycle::{LifecycleError, PhysicalId};
-use crate::model::{parse_duration, CopySpec, TF_DEFAULT_TIMEOUT};
+use crate::model::{self, Context, CopySpec, Flavour, TF_DEFAULT_TIMEOUT};
 use crate::provider::context::{now_ms, since, CallbackContext};
 use crate::provider::model as pm;
 use crate::provider::progress::{
@@ -136,29 +136,15 @@ impl Provider<'_> {
 }
 
 /// What a removal needs from a model that may hold only the primary identifier: Force,
-/// DeleteAutoSnapshot and the delete timeout, with Terraform's defaults.
+/// DeleteAutoSnapshot and the delete timeout, with Terraform's defaults; read as every
+/// Delete reads its properties ([`model::delete_spec`]), the copy being in `region_id`.
 pub(super) fn delete_spec(props: &Map<String, Value>, region_id: &str) -> CopySpec {
-    let delete_timeout = props
-        .get("Timeouts")
-        .and_then(|t| t.get("Delete"))
-        .and_then(Value::as_str)
-        .and_then(|text| parse_duration(text).ok())
-        .unwrap_or(TF_DEFAULT_TIMEOUT);
-    CopySpec {
-        source_image_id: String::new(),
-        source_region_id: String::new(),
-        destination_region_id: region_id.to_string(),
-        image_name: None,
-        description: None,
-        encrypted: false,
-        kms_key_id: None,
-        resource_group_id: None,
-        tags: Vec::new(),
-        allow_copy_in_same_region: false,
-        force_delete: pm::flag(props, "Force"),
-        delete_auto_snapshot: pm::flag(props, "DeleteAutoSnapshot"),
-        create_timeout: TF_DEFAULT_TIMEOUT,
-        delete_timeout,
-        updatable_in_place: true,
-    }
+    let ctx = Context {
+        stack_region_id: None,
+        configured_region_id: Some(region_id.to_string()),
+        default_timeout: TF_DEFAULT_TIMEOUT,
+    };
+    // Only a region that is not a region id is refused, and the request's was checked.
+    model::delete_spec(Flavour::Tf, &Value::Object(props.clone()), &ctx)
+        .unwrap_or_else(|_| CopySpec::for_removal(region_id.to_string(), TF_DEFAULT_TIMEOUT))
 }

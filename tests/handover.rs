@@ -414,7 +414,7 @@ async fn a_cancel_outlasting_the_invocation_is_waited_for_by_the_next_one() {
         .unwrap();
     // Listed by now, however late the suite's realism lists new copies.
     tokio::time::sleep(world.ecs().realism().invisible_for).await;
-    world.ecs().set_realism(ecs_image_copy::emulator::Realism {
+    world.ecs().set_realism(ecs_emulator::Realism {
         cancel_takes: Duration::from_secs(6),
         ..world.ecs().realism()
     });

@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use ecs_image_copy::emulator::{Emulator, EmulatorConfig, SourceImage};
-use ecs_image_copy::receiver::Receiver;
+use ecs_emulator::receiver::Receiver;
+use ecs_emulator::{Emulator, EmulatorConfig, SourceImage};
 use serde_json::{json, Value};
 
 pub const KEY_ID: &str = "LTAI-deploy-test";

@@ -7,11 +7,11 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use ecs_emulator::receiver::Receiver;
+use ecs_emulator::{Control, Emulator, EmulatorConfig, Faults, Realism, SourceImage};
 use ecs_image_copy::ecs::{Credentials, EcsClient, Endpoints, ReqwestTransport, RetryPolicy};
-use ecs_image_copy::emulator::{Control, Emulator, EmulatorConfig, Faults, Realism, SourceImage};
 use ecs_image_copy::handler::{HandleError, Handler};
 use ecs_image_copy::lifecycle::FAILED_CREATE_MARKER;
-use ecs_image_copy::receiver::Receiver;
 use ecs_image_copy::settings::Settings;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -372,7 +372,7 @@ async fn drive(
 
 fn available(ecs: &Control, image_id: &str) -> Result<(), String> {
     match ecs.image(&crate::common::image_of(image_id)) {
-        Some(i) if i.status == ecs_image_copy::emulator::ImageStatus::Available => Ok(()),
+        Some(i) if i.status == ecs_emulator::ImageStatus::Available => Ok(()),
         other => Err(format!("SUCCESS for {image_id} but the image is {other:?}")),
     }
 }

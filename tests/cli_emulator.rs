@@ -2,25 +2,20 @@
 //! separate `ecs-emulator` binary ($ECS_EMULATOR_BIN, else beside the product's binary, else
 //! on PATH): the same interface as when it was built in, and a clear error when it is absent.
 
+mod deploy_support;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_ecs-image-copy");
-
+/// The binary under test (the release build under scripts/test), finding `ecs-emulator` by
+/// itself unless a test names it.
 fn product() -> Command {
-    let mut command = Command::new(BIN);
-    for var in [
-        "ALIBABA_CLOUD_ACCESS_KEY_ID",
-        "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-        "ALIBABA_CLOUD_REGION_ID",
-        "ALIBABA_CLOUD_ECS_ENDPOINT",
-        "ECS_EMULATOR_REALISM",
-        "ECS_EMULATOR_BIN",
-    ] {
-        command.env_remove(var);
-    }
-    command.env("RUST_LOG", "warn");
+    let mut command = deploy_support::command();
+    command
+        .env_remove("ECS_EMULATOR_REALISM")
+        .env_remove("ECS_EMULATOR_BIN")
+        .env("RUST_LOG", "warn");
     command
 }
 
@@ -40,9 +35,13 @@ fn the_emulator_subcommand_runs_the_emulator_with_its_arguments() {
     child.kill().ok();
     child.wait().ok();
     assert!(lines[0].starts_with("http://127.0.0.1:"), "{lines:?}");
-    assert!(lines.iter().any(|l| l.starts_with("ALIBABA_CLOUD_ACCESS_KEY_SECRET=")));
+    assert!(lines
+        .iter()
+        .any(|l| l.starts_with("ALIBABA_CLOUD_ACCESS_KEY_SECRET=")));
     assert!(lines.contains(&"image m-wz9cli0000001 in cn-shenzhen (Available)".to_string()));
-    assert!(lines.iter().any(|l| l.starts_with("realism: ") && l != "realism: off"));
+    assert!(lines
+        .iter()
+        .any(|l| l.starts_with("realism: ") && l != "realism: off"));
 
     let refused = product()
         .args(["emulator", "--port", "0", "--realism", "fast"])
@@ -108,7 +107,7 @@ fn wait_until_gone(pid: u32) -> bool {
 
 #[test]
 fn invoke_runs_its_emulator_as_a_child_that_ends_with_it() {
-    let binary = std::path::Path::new(BIN).with_file_name("ecs-emulator");
+    let binary = deploy_support::emulator_binary();
     let output = product()
         .args(["invoke", "--emulator", "tests/events/ros-ros-create.json"])
         .env("ECS_EMULATOR_BIN", &binary)
@@ -141,5 +140,8 @@ fn invoke_runs_its_emulator_as_a_child_that_ends_with_it() {
     assert!(alive(pid));
     child.kill().unwrap();
     child.wait().unwrap();
-    assert!(wait_until_gone(pid), "the emulator outlived a killed invoke");
+    assert!(
+        wait_until_gone(pid),
+        "the emulator outlived a killed invoke"
+    );
 }

@@ -34,6 +34,16 @@ pub fn binary() -> PathBuf {
     }
 }
 
+/// The `ecs-emulator` binary the one under test runs for `emulator` and `invoke --emulator`:
+/// `ECS_EMULATOR_BIN` when set, else the one beside it (`cargo build` at the workspace root
+/// builds both into the same directory).
+pub fn emulator_binary() -> PathBuf {
+    match std::env::var_os("ECS_EMULATOR_BIN") {
+        Some(path) => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(path),
+        None => binary().with_file_name(format!("ecs-emulator{}", std::env::consts::EXE_SUFFIX)),
+    }
+}
+
 /// A command for the binary with no credentials or endpoint inherited from the caller.
 pub fn command() -> Command {
     let mut cmd = Command::new(binary());

@@ -145,3 +145,48 @@ fn invoke_runs_its_emulator_as_a_child_that_ends_with_it() {
         "the emulator outlived a killed invoke"
     );
 }
+
+#[test]
+fn without_one_beside_it_the_emulator_is_found_on_path_or_named_as_missing() {
+    // The product alone in a directory, as when only it is installed.
+    let dir = std::env::temp_dir().join(format!("ecs-image-copy-alone-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let alone = dir.join("ecs-image-copy");
+    let _ = std::fs::remove_file(&alone);
+    if std::fs::hard_link(deploy_support::binary(), &alone).is_err() {
+        std::fs::copy(deploy_support::binary(), &alone).unwrap();
+    }
+    let run = |path: &std::ffi::OsStr| {
+        let mut command = Command::new(&alone);
+        command
+            .args(["emulator", "--port", "0", "--realism", "fast"])
+            .env_remove("ECS_EMULATOR_BIN")
+            .env("PATH", path)
+            .stdin(Stdio::null());
+        command.output().unwrap()
+    };
+    let emulator_dir = deploy_support::emulator_binary()
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    // Found on PATH: the emulator itself refuses the bad flag (its usage error, exit 2).
+    let found = run(std::env::join_paths([dir.clone(), emulator_dir])
+        .unwrap()
+        .as_os_str());
+    let stderr = String::from_utf8_lossy(&found.stderr);
+    assert_eq!(found.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("unknown behaviour \"fast\""), "{stderr}");
+    // Nowhere: the error says where it looked and how to get it.
+    let missing = run(dir.as_os_str());
+    let stderr = String::from_utf8_lossy(&missing.stderr);
+    assert_eq!(missing.status.code(), Some(1), "{stderr}");
+    for named in [
+        "ECS_EMULATOR_BIN is not set",
+        &dir.join("ecs-emulator").display().to_string(),
+        "no ecs-emulator is on PATH",
+        "cargo build -p ecs-emulator",
+    ] {
+        assert!(stderr.contains(named), "{named:?} in {stderr}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -1,9 +1,10 @@
 """Side-by-side measurements of ecs-image-copy and the Python baseline, in one run.
 
 A fake Lambda Runtime API and a ResponseURL receiver on 127.0.0.1 (this process), the ECS
-emulator as its own process (`ecs-image-copy emulator`), and the function under test spawned
-as a Lambda bootstrap with AWS_LAMBDA_RUNTIME_API pointing here. Both functions are driven
-identically; results go to a JSON file that scripts/bench turns into BENCHMARKS.md.
+emulator as its own process (`ecs-image-copy emulator`, which runs the separate `ecs-emulator`
+binary beside it), and the function under test spawned as a Lambda bootstrap with
+AWS_LAMBDA_RUNTIME_API pointing here. Both functions are driven identically; results go to a
+JSON file that scripts/bench turns into BENCHMARKS.md.
 
     harness.py BINARY OUT.json [--smoke] [--secret-only | --registry-only]
 """

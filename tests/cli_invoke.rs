@@ -1,5 +1,6 @@
 //! The real binary: `invoke --emulator` handles whole lifecycles from the example events, for
-//! both resource types in both envelopes, against its embedded emulator.
+//! both resource types in both envelopes, against the ECS emulator it runs (the separate
+//! `ecs-emulator` binary beside it).
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
@@ -163,7 +164,7 @@ fn schema_check_agrees_with_the_committed_files() {
     );
 }
 
-/// `invoke`'s embedded emulator takes `ECS_EMULATOR_REALISM` as the standalone one does.
+/// `invoke`'s emulator takes `ECS_EMULATOR_REALISM` as the standalone one does.
 fn invoke_with_realism(spec: &str, files: &[&str]) -> Output {
     Command::new(BIN)
         .args(["invoke", "--emulator"])

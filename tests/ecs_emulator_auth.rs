@@ -6,9 +6,9 @@ mod ecs_emulator_support;
 
 use std::time::Duration;
 
+use ecs_emulator::EmulatorConfig;
 use ecs_emulator_support::*;
 use ecs_image_copy::ecs::Credentials;
-use ecs_image_copy::emulator::EmulatorConfig;
 
 /// Credentials that differ from the emulator's in one way.
 fn auth_cases(good: &Credentials) -> Vec<(&'static str, Credentials, &'static str, u16)> {

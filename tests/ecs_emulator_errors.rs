@@ -4,9 +4,9 @@
 
 mod ecs_emulator_support;
 
+use ecs_emulator::Control;
 use ecs_emulator_support::*;
 use ecs_image_copy::ecs::{CopyImageRequest, EcsClient, EcsError, Tag};
-use ecs_image_copy::emulator::Control;
 
 /// Name of a case, the code and HTTP status it must produce.
 const CASES: &[(&str, &str, u16)] = &[

@@ -6,9 +6,9 @@ mod ecs_emulator_support;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use ecs_emulator::ImageStatus as EmulatedStatus;
 use ecs_emulator_support::*;
 use ecs_image_copy::ecs::{CopyImageRequest, ImageStatus, Tag};
-use ecs_image_copy::emulator::ImageStatus as EmulatedStatus;
 
 #[tokio::test]
 async fn copy_image_carries_every_setting_into_the_emulator() {

@@ -6,11 +6,11 @@ mod ecs_emulator_support;
 
 use std::time::Duration;
 
+use ecs_emulator::{CallRecord, Faults};
 use ecs_emulator_support::*;
 use ecs_image_copy::ecs::{
     CopyImageRequest, EcsClient, EcsError, RetryPolicy, Tag, TransportError,
 };
-use ecs_image_copy::emulator::{CallRecord, Faults};
 use tokio::time::Instant;
 
 /// One of each operation; every call must succeed despite the faults.

@@ -8,9 +8,9 @@ mod ecs_emulator_support;
 
 use std::time::Duration;
 
+use ecs_emulator::{EmulatorConfig, Faults};
 use ecs_emulator_support::*;
 use ecs_image_copy::ecs::{CopyImageRequest, Credentials, EcsError, Tag};
-use ecs_image_copy::emulator::{EmulatorConfig, Faults};
 
 const SECRET: &str = "SECRET-canary-e2e";
 /// Characters that percent-encoding changes, so encoded forms are distinct needles too;

@@ -139,7 +139,7 @@ async fn source_and_destination_calls_go_to_their_own_region_endpoints() {
     let emulator = emulator(Some(TOKEN)).await;
     let hangzhou = RegionEndpoint::start(emulator.endpoint()).await;
     let shanghai = RegionEndpoint::start(emulator.endpoint()).await;
-    let receiver = ecs_image_copy::receiver::Receiver::start().await.unwrap();
+    let receiver = ecs_emulator::receiver::Receiver::start().await.unwrap();
     // Source cn-hangzhou, provider (destination) region cn-shanghai.
     let event = deploy_support::event("cfn-tf-create", &receiver, None);
     let map = format!(
@@ -185,7 +185,7 @@ async fn source_and_destination_calls_go_to_their_own_region_endpoints() {
 async fn the_region_placeholder_routes_by_region_too() {
     let emulator = emulator(Some(TOKEN)).await;
     let relay = RegionEndpoint::start(emulator.endpoint()).await;
-    let receiver = ecs_image_copy::receiver::Receiver::start().await.unwrap();
+    let receiver = ecs_emulator::receiver::Receiver::start().await.unwrap();
     let event = deploy_support::event("cfn-tf-create", &receiver, None);
     // One relay, the region in the path.
     let template = format!("{}/ecs/{{region}}", relay.url());
@@ -202,7 +202,7 @@ async fn the_region_placeholder_routes_by_region_too() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_malformed_endpoint_map_is_answered_as_a_configuration_error() {
-    let receiver = ecs_image_copy::receiver::Receiver::start().await.unwrap();
+    let receiver = ecs_emulator::receiver::Receiver::start().await.unwrap();
     let event = deploy_support::event("cfn-tf-create", &receiver, None);
     let output = invoke(
         &event,

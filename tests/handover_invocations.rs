@@ -107,7 +107,7 @@ async fn a_cancel_outlasting_the_invocation_is_waited_for_by_the_next_one() {
         .unwrap();
     // Listed by now, however late the suite's realism lists new copies.
     tokio::time::sleep(world.ecs().realism().invisible_for).await;
-    world.ecs().set_realism(ecs_image_copy::emulator::Realism {
+    world.ecs().set_realism(ecs_emulator::Realism {
         cancel_takes: Duration::from_secs(6),
         ..world.ecs().realism()
     });
@@ -116,10 +116,7 @@ async fn a_cancel_outlasting_the_invocation_is_waited_for_by_the_next_one() {
         &id,
     );
     let first = world.send(&delete, INVOCATION).await;
-    assert!(
-        matches!(first, Ok(Handled::HandedOver { .. })),
-        "{first:?}"
-    );
+    assert!(matches!(first, Ok(Handled::HandedOver { .. })), "{first:?}");
     let answers = world
         .receiver
         .wait_for_accepted(1, Duration::from_secs(30))

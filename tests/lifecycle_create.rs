@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use ecs_image_copy::emulator::ImageStatus;
+use ecs_emulator::ImageStatus;
 use ecs_image_copy::handler::Handled;
 use ecs_image_copy::lifecycle::FAILED_CREATE_MARKER;
 use serde_json::json;

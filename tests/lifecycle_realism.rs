@@ -7,7 +7,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use ecs_image_copy::emulator::{ImageStatus, Realism};
+use ecs_emulator::{ImageStatus, Realism};
 use ecs_image_copy::lifecycle::FAILED_CREATE_MARKER;
 use serde_json::{json, Value};
 use tokio::time::Instant;

@@ -5,7 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use ecs_image_copy::emulator::ImageStatus;
+use ecs_emulator::ImageStatus;
 use serde_json::{json, Value};
 
 async fn created(world: &World, event: &Value) -> String {
@@ -70,12 +70,10 @@ async fn a_no_op_update_answers_the_same_id_without_calls() {
 #[tokio::test]
 async fn a_create_only_change_makes_a_new_copy_and_keeps_the_old_for_the_engine() {
     let world = World::new(Duration::from_millis(500)).await;
-    world
-        .ecs()
-        .add_image(ecs_image_copy::emulator::SourceImage::new(
-            "m-source0000000002",
-            SOURCE_REGION,
-        ));
+    world.ecs().add_image(ecs_emulator::SourceImage::new(
+        "m-source0000000002",
+        SOURCE_REGION,
+    ));
     let old = tf_props();
     let id = created(
         &world,

@@ -6,7 +6,7 @@ mod provider_support;
 
 use std::time::Duration;
 
-use ecs_image_copy::emulator::{Faults, Realism};
+use ecs_emulator::{Faults, Realism};
 use provider_support::*;
 use serde_json::{json, Value};
 
@@ -24,7 +24,7 @@ fn props() -> Value {
     })
 }
 
-fn copy_calls(emulator: &ecs_image_copy::emulator::Emulator) -> usize {
+fn copy_calls(emulator: &ecs_emulator::Emulator) -> usize {
     emulator
         .control()
         .calls()

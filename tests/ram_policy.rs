@@ -7,8 +7,8 @@ mod emulator_support;
 
 use std::collections::BTreeSet;
 
+use ecs_emulator::EmulatorConfig;
 use ecs_image_copy::ecs::ops::Action;
-use ecs_image_copy::emulator::EmulatorConfig;
 use emulator_support::*;
 use serde_json::Value;
 

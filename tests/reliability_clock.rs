@@ -8,7 +8,7 @@ mod reliability_support;
 use std::time::Duration;
 
 use common::*;
-use ecs_image_copy::emulator::Faults;
+use ecs_emulator::Faults;
 use ecs_image_copy::handler::Handled;
 use reliability_support::{Envelope, Rig, SECOND_SOURCE};
 use serde_json::{json, Value};
@@ -106,7 +106,7 @@ async fn while_waiting_behind_another_copy_in_the_region_queue() {
                 .ecs()
                 .images()
                 .into_iter()
-                .any(|i| i.status == ecs_image_copy::emulator::ImageStatus::Creating);
+                .any(|i| i.status == ecs_emulator::ImageStatus::Creating);
             assert!(waiting, "the first copy holds the queue");
             // Long enough to see the copy Waiting even when ECS lists it late.
             answered_in_time(&rig, &second, Duration::from_secs(5)).await

@@ -12,7 +12,7 @@ mod reliability_support;
 use std::time::Duration;
 
 use common::*;
-use ecs_image_copy::emulator::Faults;
+use ecs_emulator::Faults;
 use reliability_support::{run_many, shown, Envelope, Rig};
 use serde_json::json;
 use tokio::time::Instant;

@@ -10,8 +10,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::*;
-use ecs_image_copy::emulator::{Emulator, EmulatorConfig, SourceImage};
-use ecs_image_copy::receiver::Receiver;
+use ecs_emulator::receiver::Receiver;
+use ecs_emulator::{Emulator, EmulatorConfig, SourceImage};
 use serde_json::{json, Value};
 
 const BIN: &str = env!("CARGO_BIN_EXE_ecs-image-copy");

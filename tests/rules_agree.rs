@@ -8,7 +8,7 @@ mod emulator_support;
 
 use std::time::Duration;
 
-use ecs_image_copy::emulator::EmulatorConfig;
+use ecs_emulator::EmulatorConfig;
 use ecs_image_copy::model::rules::{
     description_is_valid, image_name_is_valid, tag_key_is_valid, tag_value_is_valid,
 };

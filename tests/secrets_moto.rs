@@ -15,8 +15,8 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use deploy_support::{command, Running, EVENT_SOURCE_IMAGE, EVENT_SOURCE_REGION};
-use ecs_image_copy::emulator::{Emulator, EmulatorConfig, SourceImage};
-use ecs_image_copy::receiver::Receiver;
+use ecs_emulator::receiver::Receiver;
+use ecs_emulator::{Emulator, EmulatorConfig, SourceImage};
 use runtime_api_queue::RuntimeApi;
 use serde_json::{json, Value};
 

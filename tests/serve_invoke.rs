@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use deploy_support::*;
-use ecs_image_copy::receiver::Receiver;
+use ecs_emulator::receiver::Receiver;
 use serde_json::{json, Value};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;

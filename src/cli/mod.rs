@@ -9,7 +9,6 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use tokio::time::Instant;
 
-use crate::emulator::{self, SourceImage};
 use crate::envelope::Status;
 use crate::handler::{HandleError, Handled, Handler};
 use crate::settings::Settings;
@@ -34,7 +33,9 @@ enum Command {
     /// to the event's ResponseURL and print it as the last line of stdout.
     #[command(after_help = INVOKE_EXIT_STATUS)]
     Invoke(InvokeArgs),
-    /// Run the ECS emulator on 127.0.0.1 until interrupted; its endpoint URL is the first line printed.
+    /// Run the ECS emulator on 127.0.0.1 until interrupted; its endpoint URL is the first line
+    /// printed. Runs the separate `ecs-emulator` binary ($ECS_EMULATOR_BIN, else beside this
+    /// one, else on PATH) with the same arguments: see `ecs-image-copy emulator --help`.
     Emulator(EmulatorArgs),
     /// Write the CloudFormation registry schemas of both resource types (or check them).
     Schema(SchemaArgs),
@@ -50,10 +51,11 @@ struct InvokeArgs {
     /// a whole lifecycle in one command.
     #[arg(required = true, value_name = "EVENT_FILE")]
     events: Vec<String>,
-    /// Run against an in-process ECS emulator holding the events' images instead of Alibaba
-    /// Cloud, and deliver answers whose ResponseURL is not on this machine to a local
-    /// receiver. Never implied: without it and without credentials the stack is answered
-    /// FAILED naming the missing variables, as on Lambda.
+    /// Run against an ECS emulator holding the events' images instead of Alibaba Cloud (a
+    /// child `ecs-emulator` process, found as for `emulator`), and deliver answers whose
+    /// ResponseURL is not on this machine to a local receiver it serves. Never implied:
+    /// without it and without credentials the stack is answered FAILED naming the missing
+    /// variables, as on Lambda.
     #[arg(long)]
     emulator: bool,
     /// Deadline in seconds, counted from process start (Lambda allows at most 900).
@@ -62,20 +64,16 @@ struct InvokeArgs {
 }
 
 #[derive(Debug, clap::Args)]
+#[command(disable_help_flag = true)]
 struct EmulatorArgs {
-    /// Port on 127.0.0.1; 0 picks a free one.
-    #[arg(long, default_value_t = 0)]
-    port: u16,
-    /// An Available source image to hold, as IMAGE_ID:REGION (repeatable).
-    #[arg(long = "image", value_parser = emulator::parse_image_arg)]
-    images: Vec<SourceImage>,
-    /// How long a copy spends Creating.
-    #[arg(long, default_value_t = 5.0, value_parser = positive_seconds)]
-    copy_seconds: f64,
-    /// Real ECS's harder behaviours: off, harsh, or a list such as
-    /// invisible=5,cancel=10,usable=3,busy-source (default: $ECS_EMULATOR_REALISM, else off).
-    #[arg(long, value_parser = emulator::Realism::parse)]
-    realism: Option<emulator::Realism>,
+    /// Arguments of `ecs-emulator` (--port, --image IMAGE_ID:REGION, --copy-seconds,
+    /// --realism; --help lists them), passed on unchanged.
+    #[arg(
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "ARGS"
+    )]
+    args: Vec<std::ffi::OsString>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -136,14 +134,7 @@ pub async fn run(started: Instant, args: impl IntoIterator<Item = std::ffi::OsSt
     };
     match cli.command {
         Command::Invoke(args) => invoke(started, args).await,
-        Command::Emulator(args) => {
-            match emulator::run_standalone(args.port, args.images, args.copy_seconds, args.realism)
-                .await
-            {
-                Ok(()) => ExitCode::SUCCESS,
-                Err(e) => fail(format!("emulator: {e}")),
-            }
-        }
+        Command::Emulator(args) => run_emulator(args.args),
         Command::Schema(args) => schema(args),
         Command::Serve(args) => serve(args).await,
     }
@@ -166,6 +157,31 @@ async fn serve(args: ServeArgs) -> ExitCode {
     match crate::serve::run(&args.host, port, config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(format!("serve on {}:{port}: {e}", args.host)),
+    }
+}
+
+/// `ecs-image-copy emulator ARGS`: becomes `ecs-emulator ARGS` (on Unix the process is
+/// replaced, so that signals and the exit status are the emulator's own).
+fn run_emulator(args: Vec<std::ffi::OsString>) -> ExitCode {
+    let binary = match emulated::emulator_binary() {
+        Ok(binary) => binary,
+        Err(e) => return fail(e),
+    };
+    let mut command = std::process::Command::new(&binary);
+    command.args(args);
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        let e = command.exec();
+        fail(format!("running {}: {e}", binary.display()))
+    }
+    #[cfg(not(unix))]
+    match command.status() {
+        Ok(status) => match status.code() {
+            Some(code) => ExitCode::from(u8::try_from(code).unwrap_or(1)),
+            None => ExitCode::FAILURE,
+        },
+        Err(e) => fail(format!("running {}: {e}", binary.display())),
     }
 }
 

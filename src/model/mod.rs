@@ -8,7 +8,8 @@ mod duration;
 mod engine;
 mod lenient;
 mod ros;
-pub mod rules;
+// The documented ECS parameter rules live in their own crate, shared with the emulator.
+pub use ecs_api_rules as rules;
 mod schema;
 mod spec;
 mod tf;

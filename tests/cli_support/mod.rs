@@ -7,8 +7,8 @@ use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use ecs_image_copy::emulator::{Control, Emulator, EmulatorConfig, SourceImage};
-use ecs_image_copy::receiver::Receiver;
+use ecs_emulator::receiver::Receiver;
+use ecs_emulator::{Control, Emulator, EmulatorConfig, SourceImage};
 use serde_json::{json, Value};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_ecs-image-copy");
@@ -176,7 +176,7 @@ impl Cloud {
         }
     }
 
-    pub fn copies(&self) -> Vec<ecs_image_copy::emulator::ImageView> {
+    pub fn copies(&self) -> Vec<ecs_emulator::ImageView> {
         self.ecs()
             .images()
             .into_iter()

@@ -4,11 +4,11 @@
 
 use std::time::Duration;
 
+use ecs_emulator::receiver::{Receiver, Recorded};
+use ecs_emulator::{Control, Emulator, EmulatorConfig, Realism, SourceImage};
+use ecs_emulator::{ImageView, SnapshotView};
 use ecs_image_copy::ecs::{Credentials, EcsClient};
-use ecs_image_copy::emulator::{Control, Emulator, EmulatorConfig, Realism, SourceImage};
-use ecs_image_copy::emulator::{ImageView, SnapshotView};
 use ecs_image_copy::handler::{HandleError, Handled, Handler};
-use ecs_image_copy::receiver::{Receiver, Recorded};
 use ecs_image_copy::settings::Settings;
 use serde_json::{json, Value};
 use tokio::time::Instant;

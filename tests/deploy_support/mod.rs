@@ -7,8 +7,8 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use ecs_image_copy::emulator::{Emulator, EmulatorConfig, SourceImage};
-use ecs_image_copy::receiver::Receiver;
+use ecs_emulator::receiver::Receiver;
+use ecs_emulator::{Emulator, EmulatorConfig, SourceImage};
 use serde_json::{json, Value};
 
 pub const KEY_ID: &str = "LTAI-deploy-test";
@@ -31,6 +31,16 @@ pub fn binary() -> PathBuf {
             }
         }
         None => PathBuf::from(env!("CARGO_BIN_EXE_ecs-image-copy")),
+    }
+}
+
+/// The `ecs-emulator` binary the one under test runs for `emulator` and `invoke --emulator`:
+/// `ECS_EMULATOR_BIN` when set, else the one beside it (`cargo build` at the workspace root
+/// builds both into the same directory).
+pub fn emulator_binary() -> PathBuf {
+    match std::env::var_os("ECS_EMULATOR_BIN") {
+        Some(path) => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(path),
+        None => binary().with_file_name(format!("ecs-emulator{}", std::env::consts::EXE_SUFFIX)),
     }
 }
 

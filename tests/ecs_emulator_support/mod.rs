@@ -6,10 +6,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use ecs_emulator::{Control, Emulator, EmulatorConfig, SourceImage};
 use ecs_image_copy::ecs::{
     CopyImageRequest, Credentials, EcsClient, EcsError, Endpoints, ReqwestTransport, RetryPolicy,
 };
-use ecs_image_copy::emulator::{Control, Emulator, EmulatorConfig, SourceImage};
 use tokio::time::Instant;
 
 pub const SOURCE_REGION: &str = "cn-hangzhou";

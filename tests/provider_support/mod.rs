@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
-use ecs_image_copy::emulator::{Emulator, EmulatorConfig, SourceImage};
+use ecs_emulator::{Emulator, EmulatorConfig, SourceImage};
 use http_body_util::{BodyExt, Full};
 use hyper::{Request, Response};
 use hyper_util::rt::TokioIo;

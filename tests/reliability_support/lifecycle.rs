@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use ecs_image_copy::emulator::Control;
+use ecs_emulator::Control;
 use ecs_image_copy::lifecycle::FAILED_CREATE_MARKER;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
@@ -142,7 +142,7 @@ async fn drive(
 
 fn available(ecs: &Control, image_id: &str) -> Result<(), String> {
     match ecs.image(&crate::common::image_of(image_id)) {
-        Some(i) if i.status == ecs_image_copy::emulator::ImageStatus::Available => Ok(()),
+        Some(i) if i.status == ecs_emulator::ImageStatus::Available => Ok(()),
         other => Err(format!("SUCCESS for {image_id} but the image is {other:?}")),
     }
 }

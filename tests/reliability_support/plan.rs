@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use ecs_image_copy::emulator::{Faults, Realism};
+use ecs_emulator::{Faults, Realism};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use serde_json::{json, Value};

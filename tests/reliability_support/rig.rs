@@ -3,10 +3,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use ecs_emulator::receiver::Receiver;
+use ecs_emulator::{Control, Emulator, EmulatorConfig, Realism, SourceImage};
 use ecs_image_copy::ecs::{Credentials, EcsClient, Endpoints, ReqwestTransport, RetryPolicy};
-use ecs_image_copy::emulator::{Control, Emulator, EmulatorConfig, Realism, SourceImage};
 use ecs_image_copy::handler::{HandleError, Handler};
-use ecs_image_copy::receiver::Receiver;
 use ecs_image_copy::settings::Settings;
 use serde_json::{json, Value};
 

@@ -8,8 +8,8 @@ use tokio::time::Instant;
 
 use super::*;
 use crate::ecs::Credentials;
-use crate::emulator::{Emulator, EmulatorConfig, DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET};
 use crate::provider::progress::OperationStatus;
+use ecs_emulator::{Emulator, EmulatorConfig, DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET};
 
 const SOURCE: &str = "m-bp1emulatorbase0001";
 

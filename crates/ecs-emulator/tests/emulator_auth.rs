@@ -2,7 +2,7 @@
 
 mod emulator_support;
 
-use ecs_image_copy::emulator::EmulatorConfig;
+use ecs_emulator::EmulatorConfig;
 use emulator_support::*;
 
 #[tokio::test]

@@ -4,7 +4,7 @@ mod emulator_support;
 
 use std::time::{Duration, Instant};
 
-use ecs_image_copy::emulator::{EmulatorConfig, Faults};
+use ecs_emulator::{EmulatorConfig, Faults};
 use emulator_support::*;
 
 /// Outcome of one DescribeRegions call: the error code, "OK", or "DROPPED".

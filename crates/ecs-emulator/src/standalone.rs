@@ -1,11 +1,17 @@
-//! The emulator as its own process (`ecs-image-copy emulator ...`): prints its endpoint as the
-//! first line of stdout, then the credentials to use, and serves until Ctrl-C.
+//! The emulator as its own process (the `ecs-emulator` binary, which `ecs-image-copy emulator`
+//! runs): prints its endpoint as the first line of stdout, then the credentials to use, and
+//! serves until Ctrl-C. For a program that starts it (`ecs-image-copy invoke --emulator`) it
+//! prints one JSON line instead, can serve a loopback answer receiver beside it, and can stop
+//! when its standard input closes, so that it never outlives that program.
 
 use std::io::{self, Write};
 use std::time::Duration;
 
 use rand::distr::{Alphanumeric, SampleString};
 
+use serde_json::json;
+
+use super::receiver::Receiver;
 use super::{Emulator, EmulatorConfig, Realism, SourceImage};
 
 /// Parses `IMAGE_ID:REGION`, e.g. `m-bp1abc:cn-hangzhou`.
@@ -123,21 +129,117 @@ pub async fn run_standalone(
     copy_seconds: f64,
     realism: Option<Realism>,
 ) -> io::Result<()> {
-    let (config, generated) = standalone_config(images, copy_seconds, realism, |name| {
-        std::env::var(name).ok()
-    })
-    .map_err(|message| io::Error::new(io::ErrorKind::InvalidInput, message))?;
-    let emulator = Emulator::start(config.clone(), port).await?;
-    {
-        let mut out = io::stdout().lock();
-        for line in banner(&emulator.endpoint(), &config, generated) {
-            writeln!(out, "{line}")?;
-        }
-        out.flush()?;
+    Standalone {
+        port,
+        images,
+        copy_seconds,
+        realism,
+        ..Standalone::default()
     }
-    tokio::signal::ctrl_c().await?;
-    emulator.shutdown().await;
-    Ok(())
+    .run()
+    .await
+}
+
+/// What the `ecs-emulator` process serves, and how it tells its caller.
+#[derive(Debug, Clone)]
+pub struct Standalone {
+    /// 0 picks a free port.
+    pub port: u16,
+    /// Added to the default images (replacing one with the same id); their regions are known.
+    pub images: Vec<SourceImage>,
+    /// Known besides the default regions and the images' regions.
+    pub regions: Vec<String>,
+    pub copy_seconds: f64,
+    /// `None`: from [`super::REALISM_ENV`], else off.
+    pub realism: Option<Realism>,
+    /// Print [`ready_line`] instead of the human banner.
+    pub ready_json: bool,
+    /// Also serve a loopback answer receiver (every request answered 200).
+    pub answers: bool,
+    /// Stop when standard input reaches its end (the starting program exited), not only on Ctrl-C.
+    pub until_stdin_closes: bool,
+}
+
+impl Default for Standalone {
+    fn default() -> Self {
+        Standalone {
+            port: 0,
+            images: Vec::new(),
+            regions: Vec::new(),
+            copy_seconds: 5.0,
+            realism: None,
+            ready_json: false,
+            answers: false,
+            until_stdin_closes: false,
+        }
+    }
+}
+
+/// The one line a starting program reads: where to call, with which (throwaway) keys, and
+/// where answers may go.
+fn ready_line(endpoint: &str, config: &EmulatorConfig, answers: Option<&str>) -> String {
+    json!({
+        "endpoint": endpoint,
+        "access_key_id": config.access_key_id,
+        "access_key_secret": config.access_key_secret,
+        "security_token": config.security_token,
+        "answers": answers,
+    })
+    .to_string()
+}
+
+impl Standalone {
+    /// Serves until Ctrl-C (or the end of standard input when asked).
+    pub async fn run(self) -> io::Result<()> {
+        let (mut config, generated) =
+            standalone_config(self.images, self.copy_seconds, self.realism, |name| {
+                std::env::var(name).ok()
+            })
+            .map_err(|message| io::Error::new(io::ErrorKind::InvalidInput, message))?;
+        for region in self.regions {
+            if !config.regions.contains(&region) {
+                config.regions.push(region);
+            }
+        }
+        let emulator = Emulator::start(config.clone(), self.port).await?;
+        let receiver = match self.answers {
+            true => Some(Receiver::start().await?),
+            false => None,
+        };
+        {
+            let mut out = io::stdout().lock();
+            if self.ready_json {
+                let answers = receiver.as_ref().map(|r| r.url("/"));
+                let line = ready_line(&emulator.endpoint(), &config, answers.as_deref());
+                writeln!(out, "{line}")?;
+            } else {
+                for line in banner(&emulator.endpoint(), &config, generated) {
+                    writeln!(out, "{line}")?;
+                }
+                if let Some(receiver) = &receiver {
+                    writeln!(out, "answers: {}", receiver.url("/"))?;
+                }
+            }
+            out.flush()?;
+        }
+        if self.until_stdin_closes {
+            let (closed, stdin_closed) = tokio::sync::oneshot::channel::<()>();
+            // A plain thread: a blocking read on the runtime's pool would hold up its shutdown.
+            std::thread::spawn(move || {
+                let _ = io::copy(&mut io::stdin().lock(), &mut io::sink());
+                let _ = closed.send(());
+            });
+            tokio::select! {
+                signal = tokio::signal::ctrl_c() => signal?,
+                _ = stdin_closed => {}
+            }
+        } else {
+            tokio::signal::ctrl_c().await?;
+        }
+        drop(receiver);
+        emulator.shutdown().await;
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -206,5 +308,21 @@ mod tests {
         assert!(config.images.iter().any(|i| i.image_id == "m-new1"));
         assert!(standalone_config(vec![], -1.0, None, |_| None).is_err());
         assert!(standalone_config(vec![], f64::NAN, None, |_| None).is_err());
+    }
+
+    #[test]
+    fn the_ready_line_is_one_json_object_with_everything_a_caller_needs() {
+        let (config, _) = standalone_config(vec![], 1.0, None, |_| None).unwrap();
+        let line = ready_line("http://127.0.0.1:1", &config, Some("http://127.0.0.1:2/"));
+        assert!(!line.contains('\n'));
+        let ready: serde_json::Value = serde_json::from_str(&line).unwrap();
+        assert_eq!(ready["endpoint"], "http://127.0.0.1:1");
+        assert_eq!(ready["access_key_id"], config.access_key_id.as_str());
+        assert_eq!(
+            ready["access_key_secret"],
+            config.access_key_secret.as_str()
+        );
+        assert!(ready["security_token"].is_null());
+        assert_eq!(ready["answers"], "http://127.0.0.1:2/");
     }
 }

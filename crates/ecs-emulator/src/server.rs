@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 use std::io;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::Bytes;
@@ -11,18 +10,15 @@ use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Incoming;
 use hyper::header::{HeaderValue, CONTENT_TYPE};
 use hyper::{Method, Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
 use percent_encoding::percent_decode_str;
 use serde_json::{json, Value};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::oneshot;
-use tokio::task::{JoinHandle, JoinSet};
 use tokio::time::Instant;
 
 use super::auth::{self, Credentials, NonceStore};
 use super::control::{CallRecord, Control};
 use super::error::ApiError;
 use super::faults::{FaultAction, FaultInjector};
+use super::http::LoopbackServer;
 use super::ops;
 use super::params::Params;
 use super::regions;
@@ -55,17 +51,13 @@ impl Shared {
 
 /// A running emulator. Dropping it also stops the server; [`Emulator::shutdown`] waits for that.
 pub struct Emulator {
-    address: SocketAddr,
+    server: LoopbackServer,
     shared: Arc<Shared>,
-    stop: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<()>>,
 }
 
 impl Emulator {
     /// Listens on 127.0.0.1 only; `port` 0 picks a free port.
     pub async fn start(config: EmulatorConfig, port: u16) -> io::Result<Emulator> {
-        let listener = TcpListener::bind(("127.0.0.1", port)).await?;
-        let address = listener.local_addr()?;
         let shared = Arc::new(Shared {
             credentials: Credentials {
                 access_key_id: config.access_key_id.clone(),
@@ -79,23 +71,19 @@ impl Emulator {
                 calls: Vec::new(),
             }),
         });
-        let (stop, stopped) = oneshot::channel();
-        let task = tokio::spawn(accept_loop(listener, shared.clone(), stopped));
-        Ok(Emulator {
-            address,
-            shared,
-            stop: Some(stop),
-            task: Some(task),
-        })
+        let serving = shared.clone();
+        let server =
+            LoopbackServer::start(port, move |request| handle(request, serving.clone())).await?;
+        Ok(Emulator { server, shared })
     }
 
     /// `http://127.0.0.1:PORT`
     pub fn endpoint(&self) -> String {
-        format!("http://{}", self.address)
+        format!("http://{}", self.server.address())
     }
 
     pub fn port(&self) -> u16 {
-        self.address.port()
+        self.server.address().port()
     }
 
     pub fn control(&self) -> Control {
@@ -105,49 +93,15 @@ impl Emulator {
     }
 
     /// Stops accepting, closes open connections and waits until the server task has ended.
-    pub async fn shutdown(mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
+    pub async fn shutdown(self) {
+        self.server.shutdown().await;
     }
-}
-
-async fn accept_loop(
-    listener: TcpListener,
-    shared: Arc<Shared>,
-    mut stopped: oneshot::Receiver<()>,
-) {
-    let mut connections = JoinSet::new();
-    loop {
-        tokio::select! {
-            _ = &mut stopped => break,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    connections.spawn(serve_connection(stream, shared.clone()));
-                }
-                // Out of descriptors and the like: back off instead of spinning.
-                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
-            },
-            Some(_) = connections.join_next(), if !connections.is_empty() => {}
-        }
-    }
-    connections.shutdown().await;
 }
 
 /// Returned by the service to make hyper close the connection without writing an answer.
 #[derive(Debug, thiserror::Error)]
 #[error("connection dropped by fault injection")]
 struct DropConnection;
-
-async fn serve_connection(stream: TcpStream, shared: Arc<Shared>) {
-    let service = hyper::service::service_fn(move |request| handle(request, shared.clone()));
-    let _ = hyper::server::conn::http1::Builder::new()
-        .serve_connection(TokioIo::new(stream), service)
-        .await;
-}
 
 /// `a=b&c=d` with percent-decoding; `+` is a space, as in HTML forms.
 fn decode_pairs(raw: &str, into: &mut BTreeMap<String, String>) {

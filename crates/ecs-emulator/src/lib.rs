@@ -3,7 +3,13 @@
 //! It exists so that every other part of the project, and any official SDK, can be exercised
 //! without a cloud account: it verifies signature v1 with its own encoder (never the client's,
 //! so a signer bug cannot hide), keeps regions, custom images, snapshots and copy tasks, answers
-//! with the error codes and HTTP statuses ECS documents, and injects faults on demand.
+//! with the error codes and HTTP statuses ECS documents, and injects faults on demand. Beside
+//! it, [`receiver::Receiver`] stands in for a stack engine's `ResponseURL`.
+//!
+//! A crate of its own so that the function deployed to Lambda and Function Compute carries
+//! none of it: the product uses it only in its tests, and its command line reaches it by
+//! running the `ecs-emulator` binary (src/main.rs here). It shares the documented parameter
+//! rules with the product through `ecs-api-rules`, and never depends on the product.
 //!
 //! Operations: `CopyImage`, `DescribeImages`, `CancelCopyImage`, `DeleteImage`,
 //! `ModifyImageAttribute`, `TagResources`, `UntagResources`, `ListTagResources`,
@@ -16,7 +22,7 @@
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
-//! use ecs_image_copy::emulator::{Emulator, EmulatorConfig, Faults};
+//! use ecs_emulator::{Emulator, EmulatorConfig, Faults};
 //! let emulator = Emulator::start(EmulatorConfig::default(), 0).await?;
 //! // Point a client at emulator.endpoint() with DEFAULT_ACCESS_KEY_ID / _SECRET.
 //! emulator.control().set_faults(Faults { throttle: 0.3, ..Faults::default() });
@@ -63,11 +69,13 @@ mod auth;
 mod control;
 mod error;
 mod faults;
+mod http;
 mod ops;
 mod ops_images;
 mod ops_tags;
 mod params;
 mod realism;
+pub mod receiver;
 mod regions;
 mod rules;
 mod server;
@@ -83,7 +91,7 @@ pub use control::{CallRecord, Control, ImageView, SnapshotView};
 pub use faults::Faults;
 pub use realism::{Realism, RealismError, REALISM_ENV};
 pub use server::Emulator;
-pub use standalone::{parse_image_arg, run_standalone};
+pub use standalone::{parse_image_arg, run_standalone, Standalone};
 pub use state::ImageStatus;
 
 /// AccessKey ID the emulator accepts by default. A throwaway test value, never a real key.

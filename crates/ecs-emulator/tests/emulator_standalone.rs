@@ -4,7 +4,7 @@ mod emulator_support;
 
 use std::time::Duration;
 
-use ecs_image_copy::emulator::{parse_image_arg, run_standalone, EmulatorConfig};
+use ecs_emulator::{parse_image_arg, run_standalone, EmulatorConfig};
 use emulator_support::*;
 
 #[tokio::test]
@@ -40,12 +40,12 @@ async fn standalone_serves_until_stopped() {
     server.abort();
 }
 
-/// Runs `ecs-image-copy emulator` with `args` (and `env`), returns its `realism:` banner line.
+/// Runs `ecs-emulator` with `args` (and `env`), returns its `realism:` banner line.
 fn realism_banner(args: &[&str], env: Option<&str>) -> String {
     use std::io::{BufRead, BufReader};
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_ecs-image-copy"));
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_ecs-emulator"));
     command
-        .args(["emulator", "--port", "0"])
+        .args(["--port", "0"])
         .args(args)
         .env_remove("ECS_EMULATOR_REALISM")
         .stdout(std::process::Stdio::piped());
@@ -69,7 +69,7 @@ fn the_binary_takes_realism_from_its_flag_or_the_environment() {
         realism_banner(&["--realism", "busy-source,invisible=2"], None),
         "realism: invisible=2,busy-source"
     );
-    let harsh = ecs_image_copy::emulator::Realism::harsh().to_string();
+    let harsh = ecs_emulator::Realism::harsh().to_string();
     assert_eq!(
         realism_banner(&[], Some("harsh")),
         format!("realism: {harsh}")
@@ -79,8 +79,8 @@ fn the_binary_takes_realism_from_its_flag_or_the_environment() {
         realism_banner(&["--realism", "off"], Some("harsh")),
         "realism: off"
     );
-    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_ecs-image-copy"))
-        .args(["emulator", "--port", "0", "--realism", "fast"])
+    let refused = std::process::Command::new(env!("CARGO_BIN_EXE_ecs-emulator"))
+        .args(["--port", "0", "--realism", "fast"])
         .output()
         .unwrap();
     assert_eq!(refused.status.code(), Some(2));

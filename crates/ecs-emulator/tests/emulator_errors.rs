@@ -4,7 +4,7 @@ mod emulator_support;
 
 use std::time::Duration;
 
-use ecs_image_copy::emulator::{EmulatorConfig, SourceImage};
+use ecs_emulator::{EmulatorConfig, SourceImage};
 use emulator_support::*;
 
 type Case = (

@@ -4,7 +4,7 @@ mod emulator_support;
 
 use std::time::Duration;
 
-use ecs_image_copy::emulator::{EmulatorConfig, ImageStatus};
+use ecs_emulator::{EmulatorConfig, ImageStatus};
 use emulator_support::*;
 
 fn config(copy: Duration) -> EmulatorConfig {

@@ -4,7 +4,6 @@
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -12,9 +11,9 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
-use tokio::net::TcpListener;
-use tokio::sync::{oneshot, Notify};
+use tokio::sync::Notify;
+
+use crate::http::LoopbackServer;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recorded {
@@ -47,49 +46,30 @@ struct State {
 }
 
 pub struct Receiver {
-    addr: SocketAddr,
+    /// Dropping the receiver stops its server.
+    server: LoopbackServer,
     state: Arc<Mutex<State>>,
     arrived: Arc<Notify>,
-    stop: Option<oneshot::Sender<()>>,
 }
 
 impl Receiver {
     pub async fn start() -> std::io::Result<Self> {
-        let listener = TcpListener::bind(("127.0.0.1", 0)).await?;
-        let addr = listener.local_addr()?;
         let state = Arc::new(Mutex::new(State::default()));
         let arrived = Arc::new(Notify::new());
-        let (stop, mut stopped) = oneshot::channel();
         let (st, ar) = (Arc::clone(&state), Arc::clone(&arrived));
-        tokio::spawn(async move {
-            loop {
-                let accepted = tokio::select! {
-                    accepted = listener.accept() => accepted,
-                    _ = &mut stopped => break,
-                };
-                let Ok((stream, _)) = accepted else { continue };
-                let (st, ar) = (Arc::clone(&st), Arc::clone(&ar));
-                tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |req| {
-                        record(req, Arc::clone(&st), Arc::clone(&ar))
-                    });
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
+        let server =
+            LoopbackServer::start(0, move |req| record(req, Arc::clone(&st), Arc::clone(&ar)))
+                .await?;
         Ok(Receiver {
-            addr,
+            server,
             state,
             arrived,
-            stop: Some(stop),
         })
     }
 
     /// A URL on this receiver; `path_and_query` starts with `/`.
     pub fn url(&self, path_and_query: &str) -> String {
-        format!("http://{}{}", self.addr, path_and_query)
+        format!("http://{}{}", self.server.address(), path_and_query)
     }
 
     /// The next `count` requests are answered with `status` instead of 200.
@@ -122,14 +102,6 @@ impl Receiver {
             if tokio::time::timeout_at(until, notified).await.is_err() {
                 return self.accepted();
             }
-        }
-    }
-}
-
-impl Drop for Receiver {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
         }
     }
 }

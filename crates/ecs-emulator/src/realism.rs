@@ -12,7 +12,8 @@
 use std::fmt;
 use std::time::Duration;
 
-/// The environment variable holding a realism spec for the standalone and embedded emulators.
+/// The environment variable holding a realism spec: read by `ecs-emulator` (also when
+/// `invoke --emulator` runs it) and by the test suites' in-process emulators.
 pub const REALISM_ENV: &str = "ECS_EMULATOR_REALISM";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

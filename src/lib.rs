@@ -24,3 +24,6 @@ pub mod tls;
 
 #[cfg(test)]
 mod test_env;
+
+#[cfg(test)]
+mod layering_tests;

@@ -84,7 +84,8 @@ pub async fn deliver(
     let shown_url = redact_url(&target.response_url);
     let url = reqwest::Url::parse(&target.response_url).map_err(|e| CallbackError::BadUrl {
         url: shown_url.clone(),
-        detail: e.to_string(),
+        detail: crate::tls::non_ascii_host(&target.response_url)
+            .map_or_else(|| e.to_string(), crate::tls::non_ascii_host_problem),
     })?;
     if url.as_str() != target.response_url {
         // The URL crate re-encodes a few characters; a presigned signature over the
@@ -189,6 +190,31 @@ mod tests {
         assert!(first_three < Duration::from_secs(3), "{first_three:?}");
         assert!(retry_delay(4) >= Duration::from_millis(1600));
         assert!(retry_delay(20) <= DELAYS.cap.mul_f64(1.2));
+    }
+
+    #[tokio::test]
+    async fn a_unicode_response_url_host_is_refused_naming_it_and_without_the_signature() {
+        let target = AnswerTarget {
+            engine: Engine::CloudFormation,
+            response_url: "https://bücher.example/cfn?X-Amz-Signature=secret-sig".to_string(),
+            stack_id: "stack".to_string(),
+            request_id: "request".to_string(),
+            logical_resource_id: "Copy".to_string(),
+            physical_resource_id: None,
+        };
+        let body = AnswerBody {
+            json: "{}".to_string(),
+            status: crate::envelope::Status::Success,
+            physical_resource_id: "m-1".to_string(),
+            reason_truncated: false,
+        };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        let error = deliver(&target, &body, deadline).await.unwrap_err();
+        assert!(matches!(error, CallbackError::BadUrl { .. }), "{error:?}");
+        let text = error.to_string();
+        assert!(text.contains("\"bücher.example\" is not ASCII"), "{text}");
+        assert!(text.contains("xn--"), "{text}");
+        assert!(!text.contains("secret-sig"), "{text}");
     }
 
     #[test]

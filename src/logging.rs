@@ -2,6 +2,12 @@
 //! wherever `AWS_LAMBDA_LOG_FORMAT=JSON`; readable text elsewhere. Level from `RUST_LOG`,
 //! else `AWS_LAMBDA_LOG_LEVEL`, else info. Lines written inside a [`capture`] span are also
 //! kept, for shipping to the registry user's log group (`crate::aws::logs`).
+//!
+//! `RUST_LOG` is read as a list of `level`, `target` and `target=level` directives
+//! (`warn`, `info,ecs_image_copy::ecs=debug`), the forms `EnvFilter` reads. Its span and field
+//! directives (`[span{field=value}]=debug`) are not supported: `EnvFilter` needs a regex
+//! engine and cost about 0.1 MiB of the binary, and a spec using them falls back to info, as
+//! any spec `EnvFilter` could not parse did.
 
 pub mod capture;
 
@@ -9,9 +15,9 @@ use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use tracing::Span;
+use tracing_subscriber::filter::{LevelFilter, Targets};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
-use tracing_subscriber::EnvFilter;
 
 use crate::envelope::{AnswerTarget, RequestType};
 
@@ -22,34 +28,49 @@ pub fn init() {
     let filter = std::env::var("RUST_LOG")
         .ok()
         .or_else(|| std::env::var("AWS_LAMBDA_LOG_LEVEL").ok())
-        .map(|level| level.to_ascii_lowercase())
-        .and_then(|spec| EnvFilter::try_new(spec).ok())
-        .unwrap_or_else(|| EnvFilter::new("info"));
+        .and_then(|spec| filter_from(&spec))
+        .unwrap_or_else(|| Targets::new().with_default(LevelFilter::INFO));
     let json = wants_json(
         std::env::var("AWS_LAMBDA_LOG_FORMAT").ok().as_deref(),
         std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some(),
     );
     JSON.store(json, Ordering::Relaxed);
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    let capture = capture::CaptureLayer { json };
+    let registry = tracing_subscriber::registry()
+        .with(filter)
+        .with(capture::CaptureLayer { json });
+    let lines = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
     let _ = if json {
-        builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .finish()
-            .with(capture)
+        registry
+            .with(lines.json().flatten_event(true).with_current_span(true))
             .try_init()
     } else {
-        builder
-            .with_target(false)
-            .with_ansi(std::io::stderr().is_terminal())
-            .finish()
-            .with(capture)
+        registry
+            .with(
+                lines
+                    .with_target(false)
+                    .with_ansi(std::io::stderr().is_terminal()),
+            )
             .try_init()
     };
+}
+
+/// The filter a `RUST_LOG`-style spec asks for, read as `EnvFilter` read it (case-insensitive,
+/// empty directives skipped, an empty spec logging nothing); `None` when it is not one
+/// (a typo, or a span/field directive), so that the caller falls back to info.
+fn filter_from(spec: &str) -> Option<Targets> {
+    let spec = spec.to_ascii_lowercase();
+    let directives: Vec<&str> = spec.split(',').filter(|d| !d.is_empty()).collect();
+    let plain = |d: &&str| {
+        d.chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '-' | ':' | '_' | '='))
+    };
+    if !directives.iter().all(plain) {
+        return None;
+    }
+    if directives.is_empty() {
+        return Some(Targets::new());
+    }
+    directives.join(",").parse().ok()
 }
 
 /// The span every line logged for one event carries. JSON keeps the event's whole identity
@@ -108,7 +129,48 @@ fn wants_json(log_format: Option<&str>, on_lambda: bool) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::{clip, short_stack_name, wants_json};
+    use tracing::Level;
+    use tracing_subscriber::filter::LevelFilter;
+
+    use super::{clip, filter_from, short_stack_name, wants_json};
+
+    #[test]
+    fn rust_log_takes_a_level_or_target_level_directives() {
+        let warn = filter_from("WARN").unwrap();
+        assert!(warn.would_enable("ecs_image_copy::ecs", &Level::WARN));
+        assert!(!warn.would_enable("ecs_image_copy::ecs", &Level::INFO));
+
+        let mixed = filter_from("info,ecs_image_copy::ecs=debug,,hyper=off").unwrap();
+        assert!(mixed.would_enable("ecs_image_copy::ecs::client", &Level::DEBUG));
+        assert!(!mixed.would_enable("ecs_image_copy::lifecycle", &Level::DEBUG));
+        assert!(mixed.would_enable("ecs_image_copy::lifecycle", &Level::INFO));
+        assert!(!mixed.would_enable("hyper::proto", &Level::ERROR));
+
+        let only_ours = filter_from("ecs_image_copy=trace").unwrap();
+        assert!(only_ours.would_enable("ecs_image_copy", &Level::TRACE));
+        assert!(!only_ours.would_enable("reqwest", &Level::ERROR));
+
+        let nothing = filter_from("").unwrap();
+        assert_eq!(nothing.default_level(), None);
+        assert!(!nothing.would_enable("ecs_image_copy", &Level::ERROR));
+        assert_eq!(
+            filter_from("off").unwrap().default_level(),
+            Some(LevelFilter::OFF)
+        );
+    }
+
+    #[test]
+    fn rust_log_that_is_not_a_plain_filter_falls_back_to_info() {
+        for spec in [
+            "verbose=loud",
+            "info, ecs_image_copy=debug",
+            "ecs_image_copy[event]=debug",
+            "[event{request_type=Create}]=trace",
+            "a=b=c",
+        ] {
+            assert!(filter_from(spec).is_none(), "{spec}");
+        }
+    }
 
     #[test]
     fn text_logs_name_the_stack_briefly() {

@@ -36,6 +36,11 @@ pub enum EndpointError {
         variable: &'static str,
         value: String,
     },
+    #[error("{variable} {problem}")]
+    NonAsciiHost {
+        variable: &'static str,
+        problem: String,
+    },
     #[error("{ENV_ECS_ENDPOINTS} must be a comma-separated list of REGION=URL entries, each region once; entry {entry:?} is not: {rule}")]
     InvalidMapEntry { entry: String, rule: &'static str },
     #[error("{ENV_NETWORK} must be a network name of letters, digits, '-' and '_' such as public or vpc, got {0:?}")]
@@ -173,6 +178,12 @@ fn validate_url(variable: &'static str, raw: &str) -> Result<String, EndpointErr
         value: raw.to_string(),
     };
     let trimmed = raw.trim();
+    if let Some(host) = crate::tls::non_ascii_host(trimmed) {
+        return Err(EndpointError::NonAsciiHost {
+            variable,
+            problem: crate::tls::non_ascii_host_problem(host),
+        });
+    }
     // Checked with a region in place of the placeholder: that is the URL requests will use.
     let url = reqwest::Url::parse(&trimmed.replace(REGION_PLACEHOLDER, "cn-hangzhou"))
         .map_err(|_| invalid())?;

@@ -171,6 +171,21 @@ fn bad_map_entries_are_rejected_naming_the_entry() {
 }
 
 #[test]
+fn a_unicode_endpoint_host_is_refused_naming_the_variable_and_the_ascii_form() {
+    let err =
+        Endpoints::from_lookup(lookup(&[(ENV_ECS_ENDPOINT, "https://ecs.例子.cn/")])).unwrap_err();
+    assert!(
+        matches!(err, EndpointError::NonAsciiHost { variable, .. } if variable == ENV_ECS_ENDPOINT)
+    );
+    let text = err.to_string();
+    assert!(text.contains("\"ecs.例子.cn\" is not ASCII"), "{text}");
+    assert!(text.contains("xn--"), "{text}");
+    let ascii_form =
+        Endpoints::from_lookup(lookup(&[(ENV_ECS_ENDPOINT, "https://ecs.xn--fsqu00a.cn/")]));
+    assert!(ascii_form.is_ok(), "{ascii_form:?}");
+}
+
+#[test]
 fn unset_or_blank_variables_mean_the_official_hosts() {
     assert_eq!(
         Endpoints::from_lookup(|_| None).unwrap(),

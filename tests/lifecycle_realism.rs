@@ -243,7 +243,9 @@ async fn an_available_copy_is_never_cancelled_for_want_of_usable() {
 async fn a_token_still_processing_and_a_delete_denied_after_the_copy_are_retried() {
     let realism = Realism {
         token_processing: Duration::from_secs(1),
-        delete_denied_after_copy: Duration::from_secs(4),
+        // Long enough that the rollback Delete still meets it on a loaded machine (4 s did not
+        // once), short enough that the Delete's retries outlast it (12 s they did not).
+        delete_denied_after_copy: Duration::from_secs(6),
         ..Realism::off()
     };
     let world = World::with_realism(Duration::from_millis(300), realism).await;

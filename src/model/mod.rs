@@ -11,6 +11,7 @@ mod ros;
 // The documented ECS parameter rules live in their own crate, shared with the emulator.
 pub use ecs_api_rules as rules;
 mod schema;
+mod schema_check;
 mod spec;
 mod tf;
 mod validate;

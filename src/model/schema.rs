@@ -11,7 +11,6 @@ use schemars::JsonSchema;
 use serde_json::{json, Map, Value};
 
 use super::ros::RosProperties;
-use super::rules::{plain_check, PlainCheck};
 use super::spec::Flavour;
 use super::tf::{self, TfProperties};
 
@@ -97,49 +96,6 @@ pub fn render(schema: &Value) -> String {
     let mut text = serde_json::to_string_pretty(schema).unwrap_or_default();
     text.push('\n');
     text
-}
-
-/// Compiles a schema document (or a fragment of one) as draft-07, with `pattern` evaluated by
-/// the plain checks of [`super::rules`] rather than a regular-expression engine.
-pub(crate) fn compile(schema: &Value) -> Result<jsonschema::Validator, String> {
-    jsonschema::options()
-        .with_draft(jsonschema::Draft::Draft7)
-        .with_keyword("pattern", |_, value, _| {
-            let pattern = value.as_str().unwrap_or_default();
-            match plain_check(pattern) {
-                Some(check) => Ok(Box::new(PatternKeyword {
-                    pattern: pattern.to_string(),
-                    check,
-                })),
-                None => Err(jsonschema::ValidationError::schema(format!(
-                    "pattern {value} has no plain check in model::rules"
-                ))),
-            }
-        })
-        .build(schema)
-        .map_err(|e| format!("schema does not compile: {e}"))
-}
-
-/// A `pattern` keyword. Its error carries the pattern as the message, for
-/// [`super::violation::describe`] to word.
-struct PatternKeyword {
-    pattern: String,
-    check: PlainCheck,
-}
-
-impl<'i> jsonschema::Keyword<'i> for PatternKeyword {
-    fn validate(&self, instance: &'i Value) -> Result<(), jsonschema::ValidationError<'i>> {
-        if self.is_valid(instance) {
-            Ok(())
-        } else {
-            Err(jsonschema::ValidationError::custom(self.pattern.clone()))
-        }
-    }
-
-    fn is_valid(&self, instance: &'i Value) -> bool {
-        // Like the standard keyword, `pattern` says nothing about non-strings.
-        instance.as_str().is_none_or(|s| self.check.accepts(s))
-    }
 }
 
 struct RegistryTraits {

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::duration::parse_duration;
-use super::schema::compile;
+use super::schema_check::{is_valid, supported};
 use super::spec::{CopyField, CopySpec, Flavour, Tag};
 use super::validate::{
     cached_schema, duplicate_tag_keys, kms_requires_encryption, str_of, Context, Prepared,
@@ -252,11 +252,10 @@ pub(crate) fn prepare(ctx: &Context, out: &mut Vec<Violation>) -> Prepared {
 
 /// The provider region obeys the schema's rule for `SourceRegionId`, read from the schema.
 fn region_rule_accepts(region: &str) -> bool {
-    static RULE: OnceLock<Result<jsonschema::Validator, String>> = OnceLock::new();
-    let rule =
-        RULE.get_or_init(|| compile(&cached_schema(Flavour::Tf)["properties"]["SourceRegionId"]));
-    rule.as_ref()
-        .is_ok_and(|v| v.is_valid(&Value::String(region.to_string())))
+    let rule = &cached_schema(Flavour::Tf)["properties"]["SourceRegionId"];
+    static SUPPORTED: OnceLock<bool> = OnceLock::new();
+    *SUPPORTED.get_or_init(|| supported(rule, rule).is_ok())
+        && is_valid(rule, &Value::String(region.to_string()))
 }
 
 pub(crate) fn check_relations(

@@ -8,7 +8,8 @@ use std::time::Duration;
 use serde_json::{Map, Value};
 
 use super::engine::ENGINE_KEYS;
-use super::schema::{boolean_properties, compile, output_only_properties, registry_schema};
+use super::schema::{boolean_properties, output_only_properties, registry_schema};
+use super::schema_check::{check, supported};
 use super::spec::{CopySpec, Flavour};
 use super::violation::{describe, show_value, Violation, Violations};
 use super::{ros, tf};
@@ -124,20 +125,22 @@ pub(crate) fn cached_schema(flavour: Flavour) -> &'static Value {
 }
 
 fn check_schema(flavour: Flavour, schema: &Value, props: &Map<String, Value>) -> Vec<Violation> {
-    static ROS: OnceLock<Result<jsonschema::Validator, String>> = OnceLock::new();
-    static TF: OnceLock<Result<jsonschema::Validator, String>> = OnceLock::new();
+    static ROS: OnceLock<Result<(), String>> = OnceLock::new();
+    static TF: OnceLock<Result<(), String>> = OnceLock::new();
     let cell = match flavour {
         Flavour::Ros => &ROS,
         Flavour::Tf => &TF,
     };
-    let validator = match cell.get_or_init(|| compile(schema)) {
-        Ok(v) => v,
-        Err(e) => return vec![Violation::new("Properties", e.clone())],
-    };
+    if let Err(e) = cell.get_or_init(|| supported(schema, schema)) {
+        return vec![Violation::new(
+            "Properties",
+            format!("schema does not compile: {e}"),
+        )];
+    }
     let instance = Value::Object(props.clone());
-    validator
-        .iter_errors(&instance)
-        .flat_map(|e| describe(&e, schema))
+    check(schema, schema, &instance)
+        .iter()
+        .flat_map(describe)
         .collect()
 }
 

@@ -2,9 +2,9 @@
 
 use std::fmt;
 
-use jsonschema::error::{TypeKind, ValidationErrorKind};
-use jsonschema::paths::{Location, LocationSegment};
 use serde_json::Value;
+
+use super::schema_check::{type_names, Failure, SchemaError, Segment};
 
 use super::rules::{describe_pattern, forbidden_prefix, forbidden_text};
 
@@ -49,17 +49,17 @@ impl fmt::Display for Violations {
 impl std::error::Error for Violations {}
 
 /// `/Tags/3/MapKey` → `Tags[3].MapKey`; the document root is `Properties`.
-pub fn property_path(location: &Location) -> String {
+pub(crate) fn property_path(location: &[Segment]) -> String {
     let mut path = String::new();
-    for segment in location.segments() {
+    for segment in location {
         match segment {
-            LocationSegment::Property(name) => {
+            Segment::Property(name) => {
                 if !path.is_empty() {
                     path.push('.');
                 }
-                path.push_str(&name);
+                path.push_str(name);
             }
-            LocationSegment::Index(i) => {
+            Segment::Index(i) => {
                 path.push_str(&format!("[{i}]"));
             }
         }
@@ -111,8 +111,8 @@ fn json_kind(value: &Value) -> &'static str {
     }
 }
 
-fn expected_type(kind: &TypeKind) -> String {
-    let name = |t: String| match t.as_str() {
+fn expected_type(types: &Value) -> String {
+    let name = |t: &str| match t {
         "string" => "a string".to_string(),
         "boolean" => "a boolean (true/false)".to_string(),
         "array" => "a list".to_string(),
@@ -121,18 +121,14 @@ fn expected_type(kind: &TypeKind) -> String {
         "number" => "a number".to_string(),
         other => other.to_string(),
     };
-    match kind {
-        TypeKind::Single(t) => name(t.to_string()),
-        TypeKind::Multiple(set) => set
-            .iter()
-            .map(|t| name(t.to_string()))
-            .collect::<Vec<_>>()
-            .join(" or "),
-    }
+    type_names(types).map(name).collect::<Vec<_>>().join(" or ")
 }
 
 /// The length bounds declared next to a failing `minLength`/`maxLength`.
-fn length_rule(sibling_schema: Option<&Value>, fallback: String) -> String {
+fn length_rule(
+    sibling_schema: Option<&serde_json::Map<String, Value>>,
+    fallback: String,
+) -> String {
     let bound = |k: &str| {
         sibling_schema
             .and_then(|s| s.get(k))
@@ -144,25 +140,17 @@ fn length_rule(sibling_schema: Option<&Value>, fallback: String) -> String {
     }
 }
 
-/// Words one JSON Schema error. `schema` is the document validated against, used to find the
-/// bounds declared next to the failing keyword. One error may name several properties.
-pub fn describe(error: &jsonschema::ValidationError<'_>, schema: &Value) -> Vec<Violation> {
-    let path = property_path(error.instance_path());
-    let instance = error.instance();
-    let keyword_parent = {
-        let pointer = error.schema_path().as_str();
-        let parent = pointer.rsplit_once('/').map_or("", |(p, _)| p);
-        schema.pointer(parent)
-    };
+/// Words one failed schema rule. One failure may name several properties.
+pub(crate) fn describe(error: &SchemaError<'_, '_>) -> Vec<Violation> {
+    let path = property_path(&error.instance_path);
+    let instance = error.instance;
+    let keyword_parent = Some(error.schema);
     let chars = instance.as_str().map(|s| s.chars().count());
-    let rule = match error.kind() {
-        ValidationErrorKind::Required { property } => {
-            let name = property
-                .as_str()
-                .map_or_else(|| property.to_string(), String::from);
-            return vec![Violation::new(child_path(&path, &name), "is required")];
+    let rule = match &error.failure {
+        Failure::Required(name) => {
+            return vec![Violation::new(child_path(&path, name), "is required")];
         }
-        ValidationErrorKind::AdditionalProperties { unexpected } => {
+        Failure::AdditionalProperties(unexpected) => {
             let known: Vec<&str> = keyword_parent
                 .and_then(|s| s.get("properties"))
                 .and_then(Value::as_object)
@@ -183,13 +171,13 @@ pub fn describe(error: &jsonschema::ValidationError<'_>, schema: &Value) -> Vec<
                 })
                 .collect();
         }
-        ValidationErrorKind::Type { kind } => format!(
+        Failure::Type(types) => format!(
             "must be {}, got {} {}",
-            expected_type(kind),
+            expected_type(types),
             json_kind(instance),
             show_value(instance)
         ),
-        ValidationErrorKind::MinLength { limit } => {
+        Failure::MinLength(limit) => {
             let fallback = if *limit == 1 {
                 "must not be empty".to_string()
             } else {
@@ -198,17 +186,16 @@ pub fn describe(error: &jsonschema::ValidationError<'_>, schema: &Value) -> Vec<
             let got = chars.unwrap_or_default();
             format!("{}, got {got}", length_rule(keyword_parent, fallback))
         }
-        ValidationErrorKind::MaxLength { limit } => {
+        Failure::MaxLength(limit) => {
             let fallback = format!("must be at most {limit} characters");
             let got = chars.unwrap_or_default();
             format!("{}, got {got}", length_rule(keyword_parent, fallback))
         }
-        ValidationErrorKind::MaxItems { limit } => {
+        Failure::MaxItems(limit) => {
             let got = instance.as_array().map_or(0, Vec::len);
             format!("must have at most {limit} items, got {got}")
         }
-        ValidationErrorKind::Custom { keyword, message } if keyword == "pattern" => {
-            let pattern = message;
+        Failure::Pattern(pattern) => {
             if let Some(prefix) = forbidden_prefix(pattern) {
                 format!("must not start with \"{prefix}\"")
             } else if let Some(text) = forbidden_text(pattern) {
@@ -219,7 +206,6 @@ pub fn describe(error: &jsonschema::ValidationError<'_>, schema: &Value) -> Vec<
                 format!("must match {pattern}, got {}", show_value(instance))
             }
         }
-        _ => error.masked().to_string(),
     };
     vec![Violation::new(path, rule)]
 }

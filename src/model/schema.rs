@@ -1,5 +1,5 @@
 //! Registry resource schemas generated from the property types. The same documents are
-//! written to `schema/` for linters and compiled for run-time validation.
+//! written to `schema/` for linters and checked at run time by [`super::schema_check`].
 //!
 //! Regenerate the committed files with `cargo run -- schema` (once the CLI is wired) or,
 //! before that, `UPDATE_SCHEMA=1 cargo test --test model_schema`.

@@ -202,7 +202,17 @@ fn text() -> impl Strategy<Value = String> {
         "[a-zA-Z0-9.:_-]{0,6}",
         (0usize..300).prop_map(|n| "a".repeat(n)),
     ];
-    prop::collection::vec(piece, 0..4).prop_map(|pieces| pieces.concat())
+    // Exactly at, below and above every length bound of the schemas.
+    let lengths = vec![0usize, 1, 2, 3, 63, 64, 65, 127, 128, 129, 255, 256, 257];
+    let at_bound = (
+        prop::sample::select(lengths),
+        prop::sample::select(vec!["a", "中", "m-a"]),
+    )
+        .prop_map(|(n, unit)| unit.repeat(n).chars().take(n).collect::<String>());
+    prop_oneof![
+        3 => prop::collection::vec(piece, 0..4).prop_map(|pieces| pieces.concat()),
+        1 => at_bound,
+    ]
 }
 
 fn scalar() -> impl Strategy<Value = Value> {
@@ -244,6 +254,54 @@ fn value() -> impl Strategy<Value = Value> {
     })
 }
 
+/// Properties every rule of `flavour`'s schema accepts, for mutations to start from.
+fn valid_base(flavour: Flavour) -> Value {
+    match flavour {
+        Flavour::Ros => json!({
+            "ImageId": "m-abc12", "DestinationRegionId": "cn-shanghai",
+            "SourceRegionId": "cn-hangzhou", "DestinationImageName": "copy1",
+            "Tag": [{ "Key": "k", "Value": "v" }],
+        }),
+        Flavour::Tf => json!({
+            "SourceImageId": "m-abc12", "SourceRegionId": "cn-hangzhou", "ImageName": "copy1",
+            "Tags": [{ "MapKey": "k", "MapValue": "" }], "Timeouts": { "Create": "10m" },
+        }),
+    }
+}
+
+#[test]
+fn the_mutation_bases_are_valid() {
+    for flavour in FLAVOURS {
+        let schema = registry_schema(flavour);
+        let base = valid_base(flavour);
+        assert_same_as_reference(&schema, &reference_validator(&schema), &base);
+        assert!(check(&schema, &schema, &base).is_empty(), "{base}");
+    }
+}
+
+/// A valid property object with a few members replaced by generated values or removed.
+fn mutated(flavour: Flavour) -> impl Strategy<Value = Value> {
+    let base = valid_base(flavour);
+    let names: Vec<String> = base
+        .as_object()
+        .expect("an object")
+        .keys()
+        .cloned()
+        .collect();
+    let change = (prop::sample::select(names), prop::option::of(value()));
+    prop::collection::vec(change, 0..3).prop_map(move |changes| {
+        let mut props = base.clone();
+        let map = props.as_object_mut().expect("an object");
+        for (name, replacement) in changes {
+            match replacement {
+                Some(v) => map.insert(name, v),
+                None => map.remove(&name),
+            };
+        }
+        props
+    })
+}
+
 /// A property object of `flavour`: some declared properties (any value), maybe unknown ones.
 fn properties(flavour: Flavour) -> impl Strategy<Value = Value> {
     let schema = registry_schema(flavour);
@@ -273,6 +331,17 @@ proptest! {
     fn tf_verdicts_equal_jsonschema(instance in properties(Flavour::Tf)) {
         let schema = registry_schema(Flavour::Tf);
         assert_same_as_reference(&schema, &reference_validator(&schema), &instance);
+    }
+
+    #[test]
+    fn mutated_valid_properties_verdicts_equal_jsonschema(
+        ros in mutated(Flavour::Ros),
+        tf in mutated(Flavour::Tf),
+    ) {
+        for (flavour, instance) in [(Flavour::Ros, ros), (Flavour::Tf, tf)] {
+            let schema = registry_schema(flavour);
+            assert_same_as_reference(&schema, &reference_validator(&schema), &instance);
+        }
     }
 
     #[test]

@@ -12,6 +12,9 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::ecs::credentials::{ENV_ACCESS_KEY_ID, ENV_ACCESS_KEY_SECRET, ENV_SECURITY_TOKEN};
+use crate::ecs::credentials::{ENV_TF_ACCESS_KEY, ENV_TF_SECRET_KEY, ENV_TF_SECURITY_TOKEN};
+use crate::model::rules::{image_id_may_name_a_copy, region_id_is_valid};
 use crate::settings::Settings;
 
 /// Names the `ecs-emulator` binary to run, before the usual places are looked in.
@@ -106,9 +109,12 @@ impl EmulatorProcess {
         // Its keys are its own throwaway ones, read back from its ready line; it must never
         // be handed the caller's real ones.
         for var in [
-            "ALIBABA_CLOUD_ACCESS_KEY_ID",
-            "ALIBABA_CLOUD_ACCESS_KEY_SECRET",
-            "ALIBABA_CLOUD_SECURITY_TOKEN",
+            ENV_ACCESS_KEY_ID,
+            ENV_ACCESS_KEY_SECRET,
+            ENV_SECURITY_TOKEN,
+            ENV_TF_ACCESS_KEY,
+            ENV_TF_SECRET_KEY,
+            ENV_TF_SECURITY_TOKEN,
         ] {
             command.env_remove(var);
         }
@@ -168,22 +174,10 @@ fn text(v: &Value, key: &str) -> Option<String> {
     v.get(key).and_then(Value::as_str).map(str::to_string)
 }
 
-/// What `ecs-emulator --image` accepts; any other id cannot pass validation either, so
-/// nothing calls ECS for it.
-fn holdable_image(image_id: &str) -> bool {
-    image_id.len() > 2
-        && image_id.starts_with("m-")
-        && image_id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-')
-}
-
-/// What `ecs-emulator --region` accepts; the same holds.
-fn knowable_region(region_id: &str) -> bool {
-    !region_id.is_empty()
-        && region_id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+/// Only ids the schemas accept reach the emulator (a subset of what `ecs-emulator --image`
+/// and `--region` take): any other id fails validation, so nothing calls ECS for it.
+fn holdable(image_id: &str, region_id: &str) -> bool {
+    image_id_may_name_a_copy(image_id) && region_id_is_valid(region_id)
 }
 
 /// The `ecs-emulator` arguments that make it hold every source image the events name (and,
@@ -222,11 +216,11 @@ fn emulator_args(events: &[Vec<u8>], region: &str) -> Vec<OsString> {
         }
     }
     let mut args = Vec::new();
-    for region in regions.into_iter().filter(|r| knowable_region(r)) {
+    for region in regions.into_iter().filter(|r| region_id_is_valid(r)) {
         args.extend(["--region".into(), region.into()]);
     }
     for (image_id, region_id) in images {
-        if holdable_image(&image_id) && knowable_region(&region_id) {
+        if holdable(&image_id, &region_id) {
             args.extend(["--image".into(), format!("{image_id}:{region_id}").into()]);
         }
     }
@@ -376,7 +370,8 @@ mod tests {
         let args = emulator_args(&[create], "cn-shanghai");
         let args: Vec<&str> = args.iter().map(|a| a.to_str().unwrap()).collect();
         assert_eq!(args, ["--region", "cn-shanghai"]);
-        assert!(holdable_image("m-Abc-1") && !holdable_image("m-") && !holdable_image("x-abc"));
-        assert!(knowable_region("cn-hangzhou") && !knowable_region("") && !knowable_region("Cn"));
+        assert!(holdable("m-abc1", "cn-hangzhou"));
+        assert!(!holdable("m-", "cn-hangzhou") && !holdable("x-abc", "cn-hangzhou"));
+        assert!(!holdable("m-abc1", "") && !holdable("m-abc1", "Cn"));
     }
 }
